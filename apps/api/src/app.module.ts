@@ -1,0 +1,67 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsModule } from 'nestjs-cls';
+import type { IncomingMessage } from 'node:http';
+import { AllExceptionsFilter, AppValidationPipe, RequestContextModule } from '@app/common';
+import { buildDataSourceOptions } from '@app/database';
+import { AccessTokenGuard, AuthModule, RolesGuard } from '@app/auth';
+import { AuditModule } from '@app/audit';
+import { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/app-config.token';
+import { HealthController } from './health/health.controller';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+
+/** Composition only: which modules, in which order, with which configuration. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot(
+          buildDataSourceOptions({
+            databaseUrl: config.databaseUrl,
+            dataDir: config.dataDir,
+            migrationsRun: config.migrationsRun,
+            poolSize: config.dbPoolSize,
+          }),
+        ),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            setup: (cls, req: IncomingMessage & { requestId?: string }) => cls.set('requestId', req.requestId),
+          },
+          plugins: [
+            new ClsPluginTransactional({
+              imports: [TypeOrmModule],
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
+        RequestContextModule,
+        AuditModule,
+        AuthModule.forRoot({
+          jwtSecret: config.jwt.secret,
+          accessTtlSeconds: config.jwt.accessTtlSeconds,
+          refreshTtlSeconds: config.jwt.refreshTtlSeconds,
+        }),
+        RateLimitModule.forRoot(config),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        // Order matters: 401, then 403, then 429.
+        { provide: APP_GUARD, useExisting: AccessTokenGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
+        { provide: APP_PIPE, useClass: AppValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

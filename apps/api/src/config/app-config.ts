@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  migrationsRun: boolean;
+  dbPoolSize: number;
+  redisUrl?: string;
+  jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** Raw keyring text, parsed by the credential cipher: "1:<base64>,2:<base64>". */
+  credentialEncryptionKeys: string;
+  trustProxy: boolean | number | string[];
+  corsOrigins: string[];
+  logLevel: string;
+  bodyLimitBytes: number;
+  rateLimits: { userPerMinute: number; anonymousPerMinute: number; registerPerHour: number; loginPerMinute: number };
+  jobs: { enabled: boolean; verifyIntervalMinutes: number; pollSeconds: number };
+  providers: { awsEndpointUrl?: string; timeoutMs: number };
+}
+
+/** A bad value stops the process with a message that names the variable. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) {
+    return fallback;
+  }
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase();
+  if (raw === undefined) {
+    return fallback;
+  }
+  if (['true', '1', 'yes', 'on'].includes(raw)) {
+    return true;
+  }
+  if (['false', '0', 'no', 'off'].includes(raw)) {
+    return false;
+  }
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "900", "900s", "15m", "7d" -> seconds. */
+function duration(env: Env, name: string, fallbackSeconds: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) {
+    return fallbackSeconds;
+  }
+  const match = /^(\d+)([smhd]?)$/.exec(raw);
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2] || 's'] : 0;
+  if (!match || seconds < 1) {
+    throw new ConfigError(name, `must be a positive duration such as 900, 15m or 7d (got "${raw}")`);
+  }
+  return seconds;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) {
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  }
+  return raw;
+}
+
+function trustProxy(env: Env): AppConfig['trustProxy'] {
+  const raw = str(env, 'TRUST_PROXY');
+  if (raw === undefined || raw.toLowerCase() === 'false') {
+    return false;
+  }
+  if (raw.toLowerCase() === 'true') {
+    return true;
+  }
+  if (/^\d+$/.test(raw)) {
+    return Number(raw);
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.some((entry) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/.test(entry))) {
+    throw new ConfigError('TRUST_PROXY', 'must be false, true, a hop count, or a comma-separated list of addresses/CIDRs');
+  }
+  return entries;
+}
+
+interface GeneratedSecrets {
+  jwtSecret: string;
+  credentialEncryptionKeys: string;
+}
+
+/** Development convenience: secrets are generated once into DATA_DIR and reused. */
+function developmentSecrets(dataDir: string): GeneratedSecrets & { created: boolean } {
+  const file = join(dataDir, 'dev-secrets.json');
+  if (existsSync(file)) {
+    return { ...(JSON.parse(readFileSync(file, 'utf8')) as GeneratedSecrets), created: false };
+  }
+  const secrets: GeneratedSecrets = {
+    jwtSecret: randomBytes(48).toString('base64url'),
+    credentialEncryptionKeys: `1:${randomBytes(32).toString('base64')}`,
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return { ...secrets, created: true };
+}
+
+export interface LoadedConfig {
+  config: AppConfig;
+  warnings: string[];
+}
+
+export function loadConfig(env: Env = process.env): LoadedConfig {
+  const warnings: string[] = [];
+  const nodeEnvRaw = str(env, 'NODE_ENV') ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
+    throw new ConfigError('NODE_ENV', `must be development, production or test (got "${nodeEnvRaw}")`);
+  }
+  const nodeEnv = nodeEnvRaw as NodeEnv;
+  const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
+
+  let jwtSecret = str(env, 'JWT_SECRET');
+  let keys = str(env, 'CREDENTIAL_ENCRYPTION_KEYS');
+  if (nodeEnv === 'production') {
+    if (!jwtSecret) {
+      throw new ConfigError('JWT_SECRET', 'is required in production');
+    }
+    if (!keys) {
+      throw new ConfigError('CREDENTIAL_ENCRYPTION_KEYS', 'is required in production');
+    }
+  } else if (!jwtSecret || !keys) {
+    const generated = developmentSecrets(dataDir);
+    jwtSecret ??= generated.jwtSecret;
+    keys ??= generated.credentialEncryptionKeys;
+    warnings.push(
+      `${generated.created ? 'Generated' : 'Using'} development secrets in ${join(dataDir, 'dev-secrets.json')}; set JWT_SECRET and CREDENTIAL_ENCRYPTION_KEYS in production`,
+    );
+  }
+  if (Buffer.byteLength(jwtSecret, 'utf8') < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long');
+  }
+
+  const corsOrigins = (str(env, 'CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `has an entry that is not an origin like https://app.example.com (got "${origin}")`);
+    }
+  }
+  const logLevel = str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir,
+    migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 500),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwt: {
+      secret: jwtSecret,
+      accessTtlSeconds: duration(env, 'JWT_ACCESS_TTL', 900),
+      refreshTtlSeconds: duration(env, 'JWT_REFRESH_TTL', 7 * 86400),
+    },
+    credentialEncryptionKeys: keys,
+    trustProxy: trustProxy(env),
+    corsOrigins,
+    logLevel,
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
+    rateLimits: {
+      userPerMinute: int(env, 'RATE_LIMIT_USER_PER_MINUTE', 300, 1, 1_000_000),
+      anonymousPerMinute: int(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 60, 1, 1_000_000),
+      registerPerHour: int(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 5, 1, 1_000_000),
+      loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 10, 1, 1_000_000),
+    },
+    jobs: {
+      enabled: bool(env, 'JOBS_ENABLED', true),
+      verifyIntervalMinutes: int(env, 'VERIFY_INTERVAL_MINUTES', 30, 1, 10_080),
+      pollSeconds: int(env, 'JOBS_POLL_SECONDS', 15, 1, 3600),
+    },
+    providers: {
+      awsEndpointUrl: url(env, 'AWS_ENDPOINT_URL', ['http:', 'https:']),
+      timeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+  };
+  return { config, warnings };
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { createRootLogger, PinoNestLogger } from './logging/logger';
+import { buildOpenApiDocument, mountSwagger } from './openapi';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Trust the nearest N proxies: the Nth address from the right in X-Forwarded-For is the client. */
+function hopCount(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
+export interface CreateAppOptions {
+  logger?: Logger;
+}
+
+/** Builds the whole service, ready to listen: used by main.ts, the tests and the OpenAPI writer. */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createRootLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: typeof config.trustProxy === 'number' ? hopCount(config.trustProxy) : config.trustProxy,
+    requestIdHeader: false,
+    disableRequestLogging: true,
+    // The client's request id is kept when it is sane; otherwise we make one.
+    genReqId: (req: IncomingMessage & { requestId?: string }) => {
+      const header = req.headers['x-request-id'];
+      const id = typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+      req.requestId = id;
+      return id;
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime), userId: (request as { principal?: { userId?: string } }).principal?.userId },
+      'request completed',
+    );
+  });
+  // JSON only: Fastify also parses text/plain by default, which we refuse with 415.
+  fastify.removeContentTypeParser('text/plain');
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  app.enableCors({
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length ? config.corsOrigins : false,
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location'],
+  });
+  app.setGlobalPrefix('api/v1');
+  app.enableShutdownHooks();
+  mountSwagger(app, buildOpenApiDocument(app));
+  await app.init();
+  return app;
+}

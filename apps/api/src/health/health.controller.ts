@@ -1,0 +1,37 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { DataSource } from 'typeorm';
+import { ApiErrorResponses, Public, ServiceUnavailableError } from '@app/common';
+
+class HealthDto {
+  @ApiProperty({ example: 'ok' }) status!: 'ok';
+}
+
+@ApiTags('Health')
+@Public()
+@SkipThrottle()
+@Controller('health')
+export class HealthController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Get('live')
+  @ApiOperation({ operationId: 'healthLive', summary: 'The process is up' })
+  @ApiOkResponse({ type: HealthDto })
+  live(): HealthDto {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ operationId: 'healthReady', summary: 'The database answers' })
+  @ApiOkResponse({ type: HealthDto })
+  @ApiErrorResponses('SERVICE_UNAVAILABLE')
+  async ready(): Promise<HealthDto> {
+    try {
+      await this.dataSource.query('SELECT 1');
+    } catch {
+      throw new ServiceUnavailableError('The database is not reachable');
+    }
+    return { status: 'ok' };
+  }
+}

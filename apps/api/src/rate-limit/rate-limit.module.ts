@@ -1,0 +1,49 @@
+import { DynamicModule, ExecutionContext, Module } from '@nestjs/common';
+import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
+import { RATE_LIMIT_BUCKET_KEY, RateLimitBucket, RequestWithPrincipal } from '@app/common';
+import { AppConfig } from '../config/app-config';
+import { FailOpenRedisThrottlerStorage } from './fail-open-throttler.storage';
+import { RateLimitGuard } from './rate-limit.guard';
+
+function principalOf(context: ExecutionContext) {
+  return context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
+}
+
+function bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
+  return Reflect.getMetadata(RATE_LIMIT_BUCKET_KEY, context.getHandler()) as RateLimitBucket | undefined;
+}
+
+const MINUTE = 60_000;
+
+@Module({})
+export class RateLimitModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const limits = config.rateLimits;
+    const throttlers: ThrottlerOptions[] = [
+      { name: 'user', limit: limits.userPerMinute, ttl: MINUTE, skipIf: (c) => !principalOf(c) },
+      { name: 'anonymous', limit: limits.anonymousPerMinute, ttl: MINUTE, skipIf: (c) => Boolean(principalOf(c)) },
+      { name: 'login', limit: limits.loginPerMinute, ttl: MINUTE, skipIf: (c) => bucketOf(c) !== 'login' },
+      { name: 'register', limit: limits.registerPerHour, ttl: 60 * MINUTE, skipIf: (c) => bucketOf(c) !== 'register' },
+    ];
+    const storage = config.redisUrl ? new FailOpenRedisThrottlerStorage(config.redisUrl) : undefined;
+    return {
+      module: RateLimitModule,
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers,
+          storage,
+          setHeaders: false,
+          // One counter per user (or client IP) per limit, across every route and instance.
+          getTracker: (req) => {
+            const principal = (req as RequestWithPrincipal).principal;
+            return principal ? `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.apiKeyId}` : `ip:${req.ip}`;
+          },
+          generateKey: (_context, tracker, name) => `entryguard:rl:${name}:${tracker}`,
+        }),
+      ],
+      // Registered as a provider too, so Nest closes its Redis connection on shutdown.
+      providers: [RateLimitGuard, ...(storage ? [{ provide: FailOpenRedisThrottlerStorage, useValue: storage }] : [])],
+      exports: [RateLimitGuard],
+    };
+  }
+}

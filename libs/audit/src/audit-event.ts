@@ -1,0 +1,71 @@
+export const AUDIT_EVENT_TYPES = [
+  'USER_REGISTER',
+  'USER_LOGIN',
+  'USER_LOGOUT',
+  'CREDENTIAL_CREATE',
+  'CREDENTIAL_UPDATE',
+  'CREDENTIAL_DELETE',
+  'CREDENTIAL_VERIFY',
+  'CREDENTIAL_RESOURCES_MIGRATE',
+  'RESOURCE_CREATE',
+  'RESOURCE_UPDATE',
+  'RESOURCE_DELETE',
+  'RESOURCE_VERIFY',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export const AUDIT_RESULTS = ['SUCCESS', 'FAILURE'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+export const AUDIT_TARGET_TYPES = ['USER', 'ORGANIZATION', 'CREDENTIAL', 'RESOURCE'] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
+
+export const AUDIT_ACTOR_TYPES = ['USER', 'API_KEY', 'SYSTEM', 'ANONYMOUS'] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+
+type DetailValue = string | number | boolean | null | string[];
+
+/**
+ * The only keys a row's `details` may hold: names, ids, counts and changed field names.
+ * Anything else is dropped where the row is built, so a careless caller cannot leak a secret.
+ */
+export const AUDIT_DETAIL_KEYS = [
+  'name',
+  'previousName',
+  'changedFields',
+  'provider',
+  'credentialType',
+  'credentialId',
+  'credentialName',
+  'previousCredentialId',
+  'sourceCredentialId',
+  'targetCredentialId',
+  'movedResourceCount',
+  'resourceCount',
+  'resourceType',
+  'resourceIdentifier',
+  'region',
+  'isValid',
+  'isActive',
+  'keysRotated',
+  'email',
+  'organizationSlug',
+  'reason',
+] as const;
+export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number];
+export type AuditDetails = Partial<Record<AuditDetailKey, DetailValue>>;
+
+export interface AuditEvent {
+  eventType: AuditEventType;
+  targetType?: AuditTargetType;
+  targetId?: string | null;
+  targetName?: string | null;
+  result?: AuditResult;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  details?: AuditDetails;
+  /** Only for events without a signed-in principal (register, login, background jobs). */
+  actor?: { id?: string | null; email?: string | null; type: AuditActorType };
+  /** Only for events without a signed-in principal. */
+  organizationId?: string | null;
+}

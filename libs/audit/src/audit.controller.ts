@@ -1,0 +1,27 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ADMIN_ERRORS, ApiErrorResponses, CurrentPrincipal, Principal, Roles } from '@app/common';
+import { AuditService } from './audit.service';
+import { AuditLogPageDto, AuditLogQueryDto } from './dto/audit-log.dto';
+
+@ApiTags('Audit logs')
+@ApiBearerAuth()
+@Controller('audit-logs')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @Roles('ORG_ADMIN')
+  @ApiOperation({ operationId: 'listAuditLogs', summary: 'List audit log entries, newest first' })
+  @ApiOkResponse({ type: AuditLogPageDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR')
+  list(@CurrentPrincipal() principal: Principal, @Query() query: AuditLogQueryDto): Promise<AuditLogPageDto> {
+    const { page, size, from, to, ...filter } = query;
+    return this.audit.list(
+      principal.organizationId,
+      { ...filter, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined },
+      page,
+      size,
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { RequestContext, toIsoUtc } from '@app/common';
+import { AuditEvent } from './audit-event';
+import { sanitizeAuditDetails } from './audit-details';
+import { AuditFilter, AuditRepository, AuditRow } from './audit.repository';
+import { AuditLogDto, AuditLogPageDto } from './dto/audit-log.dto';
+
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly context: RequestContext,
+  ) {}
+
+  /**
+   * Writes one row in the caller's current transaction. Actor, organization, IP, user agent
+   * and request id come from the request context; callers say only what happened.
+   */
+  async record(event: AuditEvent): Promise<void> {
+    const principal = this.context.principal;
+    const actor = event.actor ?? (principal?.kind === 'user'
+      ? { id: principal.userId, email: principal.email, type: 'USER' as const }
+      : principal?.kind === 'apiKey'
+        ? { id: principal.apiKeyId, email: null, type: 'API_KEY' as const }
+        : { id: null, email: null, type: 'SYSTEM' as const });
+    await this.repository.insert({
+      organizationId: event.organizationId ?? principal?.organizationId ?? null,
+      eventType: event.eventType,
+      actorId: actor.id ?? null,
+      actorEmail: actor.email ?? null,
+      actorType: actor.type,
+      targetType: event.targetType ?? null,
+      targetId: event.targetId ?? null,
+      targetName: event.targetName ?? null,
+      result: event.result ?? 'SUCCESS',
+      errorCode: event.errorCode ?? null,
+      errorMessage: event.errorMessage?.slice(0, 1000) ?? null,
+      ipAddress: this.context.ip ?? null,
+      userAgent: this.context.userAgent ?? null,
+      requestId: this.context.requestId ?? null,
+      details: sanitizeAuditDetails(event.details),
+    });
+  }
+
+  async list(organizationId: string, filter: AuditFilter, page: number, size: number): Promise<AuditLogPageDto> {
+    const { rows, total } = await this.repository.page(organizationId, filter, page, size);
+    return {
+      content: rows.map(toDto),
+      totalElements: total,
+      totalPages: Math.ceil(total / size),
+      number: page,
+      size,
+    };
+  }
+}
+
+function toDto(row: AuditRow): AuditLogDto {
+  return {
+    id: row.id,
+    eventType: row.event_type,
+    actorEmail: row.actor_email,
+    actorType: row.actor_type,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    resourceName: row.resource_name,
+    result: row.result,
+    errorCode: row.error_code,
+    ipAddress: row.ip_address,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    errorMessage: row.error_message,
+    details: row.details,
+    organizationName: row.organization_name,
+    createdAt: toIsoUtc(row.created_at) as string,
+  };
+}

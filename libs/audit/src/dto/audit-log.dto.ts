@@ -1,0 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { AUDIT_EVENT_TYPES, AUDIT_RESULTS, AUDIT_TARGET_TYPES } from '../audit-event';
+
+export class AuditLogQueryDto {
+  @ApiPropertyOptional({ enum: AUDIT_EVENT_TYPES })
+  @IsOptional()
+  @IsIn(AUDIT_EVENT_TYPES)
+  eventType?: string;
+
+  @ApiPropertyOptional({ format: 'email' })
+  @IsOptional()
+  @IsEmail()
+  actorEmail?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_TARGET_TYPES })
+  @IsOptional()
+  @IsIn(AUDIT_TARGET_TYPES)
+  resourceType?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  resourceId?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_RESULTS })
+  @IsOptional()
+  @IsIn(AUDIT_RESULTS)
+  result?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive lower bound (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive upper bound (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Zero-based page number' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  page: number = 0;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  size: number = 20;
+}
+
+export class AuditLogDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: AUDIT_EVENT_TYPES }) eventType!: string;
+  @ApiProperty({ type: String, nullable: true }) actorEmail!: string | null;
+  @ApiProperty({ example: 'USER' }) actorType!: string;
+  @ApiProperty({ type: String, nullable: true, enum: AUDIT_TARGET_TYPES }) resourceType!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) resourceId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) resourceName!: string | null;
+  @ApiProperty({ enum: AUDIT_RESULTS }) result!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The error code of a FAILURE' }) errorCode!: string | null;
+  @ApiProperty({ type: String, nullable: true }) ipAddress!: string | null;
+  @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
+  @ApiProperty({ type: String, nullable: true }) requestId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) errorMessage!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Names, ids and changed field names; never secrets' })
+  details!: Record<string, unknown>;
+  @ApiProperty({ type: String, nullable: true }) organizationName!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class AuditLogPageDto {
+  @ApiProperty({ type: [AuditLogDto] }) content!: AuditLogDto[];
+  @ApiProperty() totalElements!: number;
+  @ApiProperty() totalPages!: number;
+  @ApiProperty({ description: 'Zero-based page number' }) number!: number;
+  @ApiProperty() size!: number;
+}

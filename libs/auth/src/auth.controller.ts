@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses, AUTHENTICATED_ERRORS, CurrentPrincipal, Principal, Public, RateLimitBucket } from '@app/common';
+import { AuthService } from './auth.service';
+import { AuthResponseDto, AuthUserDto, EmptyResponseDto, LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+
+const PUBLIC_ERRORS = ['VALIDATION_ERROR', 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'] as const;
+
+@ApiTags('Authentication')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @Public()
+  @RateLimitBucket('register')
+  @ApiOperation({ operationId: 'register', summary: 'Create an organization and its first admin' })
+  @ApiCreatedResponse({ type: AuthResponseDto })
+  @ApiErrorResponses(...PUBLIC_ERRORS, 'ORGANIZATION_ALREADY_EXISTS')
+  register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
+    return this.auth.register(dto);
+  }
+
+  @Post('login')
+  @Public()
+  @HttpCode(200)
+  @RateLimitBucket('login')
+  @ApiOperation({ operationId: 'login', summary: 'Sign in with organization slug, email and password' })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiErrorResponses(...PUBLIC_ERRORS, 'UNAUTHORIZED')
+  login(@Body() dto: LoginDto): Promise<AuthResponseDto> {
+    return this.auth.login(dto);
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'refreshToken', summary: 'Rotate a refresh token for a new token pair' })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiErrorResponses(...PUBLIC_ERRORS, 'UNAUTHORIZED')
+  refresh(@Body() dto: RefreshDto): Promise<AuthResponseDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Post('logout')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'logout', summary: 'Revoke a refresh token (always succeeds)' })
+  @ApiOkResponse({ type: EmptyResponseDto })
+  @ApiErrorResponses(...PUBLIC_ERRORS)
+  logout(@Body() dto: LogoutDto): Promise<Record<string, never>> {
+    return this.auth.logout(dto.refreshToken);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The signed-in user' })
+  @ApiOkResponse({ type: AuthUserDto })
+  @ApiErrorResponses(...AUTHENTICATED_ERRORS)
+  me(@CurrentPrincipal() principal: Principal): Promise<AuthUserDto> {
+    return this.auth.me(principal);
+  }
+}

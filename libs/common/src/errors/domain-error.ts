@@ -1,0 +1,95 @@
+import { ErrorCode, HTTP_STATUS_BY_CODE } from './error-code';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * The base of every error a service may throw. The code survives serialization;
+ * the message is written for a person and must never carry secrets or driver text.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  readonly details?: FieldError[];
+
+  protected constructor(message: string, details?: FieldError[]) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  get status(): number {
+    return HTTP_STATUS_BY_CODE[this.code];
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION_ERROR';
+  constructor(message: string, details: FieldError[] = []) {
+    super(message, details);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly code = 'UNAUTHORIZED';
+  constructor(message = 'Missing or invalid authentication token') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+  constructor(message = 'You do not have permission to perform this action') {
+    super(message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  constructor(message = 'The requested resource was not found') {
+    super(message);
+  }
+}
+
+export class MethodNotAllowedError extends DomainError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  constructor(message = 'This method is not allowed on this path') {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  constructor(limitBytes: number) {
+    super(limitBytes > 0 ? `Request body exceeds the limit of ${limitBytes} bytes` : 'Request body is too large');
+  }
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  constructor(message = 'Request body must be application/json') {
+    super(message);
+  }
+}
+
+export class RateLimitExceededError extends DomainError {
+  readonly code = 'RATE_LIMIT_EXCEEDED';
+  constructor(message = 'Rate limit exceeded. Try again later.') {
+    super(message);
+  }
+}
+
+export class ServiceUnavailableError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(message = 'The service is temporarily unavailable. Try again shortly.') {
+    super(message);
+  }
+}
+
+export class InternalError extends DomainError {
+  readonly code = 'INTERNAL_ERROR';
+  constructor() {
+    super('An unexpected error occurred');
+  }
+}

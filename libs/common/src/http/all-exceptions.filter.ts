@@ -1,0 +1,37 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Inject, Optional } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toDomainError } from '../errors/error-mapping';
+import { REFUSAL_LISTENER, RefusalListener } from '../context/refusal-listener';
+import { toEnvelope } from './error-envelope';
+
+/** The only place that knows HTTP error shapes: everything thrown becomes the one envelope. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  constructor(@Optional() @Inject(REFUSAL_LISTENER) private readonly refusalListener?: RefusalListener) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const error = toDomainError(exception);
+
+    if (error.status >= 500) {
+      request.log.error({ err: exception, errorCode: error.code }, 'request failed');
+    } else if (this.refusalListener) {
+      await this.notifyRefusal(request, error);
+    }
+    if (reply.sent) {
+      return;
+    }
+    await reply.status(error.status).type('application/json; charset=utf-8').send(toEnvelope(error));
+  }
+
+  private async notifyRefusal(request: FastifyRequest, error: ReturnType<typeof toDomainError>): Promise<void> {
+    try {
+      await this.refusalListener?.onRefused(error);
+    } catch (listenerError) {
+      // The client still deserves its 4xx; a lost failure record is an operator problem.
+      request.log.error({ err: listenerError }, 'could not record refused request');
+    }
+  }
+}

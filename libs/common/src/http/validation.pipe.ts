@@ -1,0 +1,47 @@
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationPipe, ValidationError as ClassValidationError } from '@nestjs/common';
+import { FieldError, ValidationError } from '../errors/domain-error';
+
+/** Flattens class-validator's tree into `details` with dotted field paths. */
+export function flattenValidationErrors(errors: ClassValidationError[], parent = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    for (const message of Object.values(error.constraints ?? {})) {
+      out.push({ field, message: message.replace(/^property /, '') });
+    }
+    if (error.children?.length) {
+      out.push(...flattenValidationErrors(error.children, field));
+    }
+  }
+  return out;
+}
+
+export function validationFailed(details: FieldError[]): ValidationError {
+  return new ValidationError('Request validation failed', details);
+}
+
+/**
+ * Whitelists and transforms DTOs; unknown fields are refused, never silently stored.
+ * A body that is not a JSON object is refused before class-validator sees it.
+ */
+@Injectable()
+export class AppValidationPipe implements PipeTransform {
+  private readonly inner = new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
+  });
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+      if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+        throw new ValidationError('Request body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
+      }
+    }
+    return this.inner.transform(value, metadata);
+  }
+}

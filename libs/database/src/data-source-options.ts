@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { DataSourceOptions } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import { MIGRATIONS } from './migrations';
+
+export interface DatabaseSettings {
+  /** PostgreSQL through `pg`; when absent, the embedded PGlite under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  migrationsRun: boolean;
+  poolSize: number;
+}
+
+export function isEmbedded(settings: Pick<DatabaseSettings, 'databaseUrl'>): boolean {
+  return !settings.databaseUrl;
+}
+
+export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    synchronize: false,
+    migrations: MIGRATIONS,
+    migrationsRun: settings.migrationsRun,
+    migrationsTransactionMode: 'each' as const,
+    // PGlite lacks uuid-ossp, and we use gen_random_uuid() everywhere anyway.
+    installExtensions: false,
+    entities: [],
+  };
+  if (settings.databaseUrl) {
+    return {
+      ...common,
+      url: settings.databaseUrl,
+      poolSize: settings.poolSize,
+      // Fail fast when the server is gone, so clients get a 503 instead of a hung request.
+      extra: { connectionTimeoutMillis: 5000, max: settings.poolSize },
+    };
+  }
+  const dataDir = join(settings.dataDir, 'pglite');
+  mkdirSync(dataDir, { recursive: true });
+  return { ...common, driver: new PGliteDriver({ dataDir }).driver };
+}

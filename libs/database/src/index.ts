@@ -1,0 +1,4 @@
+export * from './data-source-options';
+export * from './sql';
+export * from './migrations';
+export * from './transaction';

@@ -1,0 +1,29 @@
+/** How the provider adapters talk to the outside world. Every field has a safe default. */
+export interface ProvidersOptions {
+  /** Send AWS calls (STS and EC2) here instead of the real AWS endpoints, e.g. a local fake. */
+  awsEndpointUrl?: string;
+  /** Upper bound for one HTTP call to a provider. Default 8000 ms. */
+  timeoutMs?: number;
+  /** Extra attempts after AWS throttles a call (so 2 means 3 attempts in all). Default 2. */
+  throttleRetries?: number;
+  /** First back-off delay after throttling; it doubles on each further attempt. Default 200 ms. */
+  retryBaseDelayMs?: number;
+}
+
+export const PROVIDERS_OPTIONS = Symbol('PROVIDERS_OPTIONS');
+
+export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, 'awsEndpointUrl'>> &
+  Pick<ProvidersOptions, 'awsEndpointUrl'>;
+
+export function resolveProvidersOptions(options: ProvidersOptions = {}): ResolvedProvidersOptions {
+  return {
+    awsEndpointUrl: options.awsEndpointUrl || undefined,
+    timeoutMs: positiveOr(options.timeoutMs, 8000),
+    throttleRetries: Math.max(0, Math.floor(options.throttleRetries ?? 2)),
+    retryBaseDelayMs: Math.max(0, options.retryBaseDelayMs ?? 200),
+  };
+}
+
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}

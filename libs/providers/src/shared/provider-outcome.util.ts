@@ -1,0 +1,37 @@
+import type { ProviderFailureKind, ProviderOutcome } from '../provider.types';
+
+export type ProviderFailure = Extract<ProviderOutcome, { ok: false }>;
+
+export function succeed(detail?: string): ProviderOutcome {
+  return detail === undefined ? { ok: true } : { ok: true, detail };
+}
+
+export function fail(kind: ProviderFailureKind, reason: string): ProviderFailure {
+  return { ok: false, kind, reason };
+}
+
+/**
+ * Last line of defence: some reasons quote a provider's own message, and a provider could echo
+ * request input back. Whatever happens upstream, a secret never leaves in a reason.
+ */
+export function withoutSecrets(outcome: ProviderOutcome, secrets: Array<string | undefined>): ProviderOutcome {
+  if (outcome.ok) return outcome;
+  let reason = outcome.reason;
+  for (const secret of secrets) {
+    // Very short values would blank out ordinary words and are not worth hiding anyway.
+    if (secret && secret.length >= 8) reason = reason.split(secret).join('[redacted]');
+  }
+  return reason === outcome.reason ? outcome : { ...outcome, reason };
+}
+
+/** A provider's own message, made safe to show: one line, no markup, bounded. */
+export function quoteProviderMessage(message: unknown, max = 200): string | undefined {
+  if (typeof message !== 'string') return undefined;
+  const line = message.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (!line) return undefined;
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,30 @@
+import type { CloudProviderAdapter, ProviderName, ProviderOutcome } from '../provider.types';
+import { fail } from '../shared/provider-outcome.util';
+
+/**
+ * Stands in for providers whose API calls are not built yet. It says so on every call rather
+ * than pretending to succeed, so nothing is marked verified or opened that was not.
+ */
+export class UnsupportedProviderAdapter implements CloudProviderAdapter {
+  constructor(readonly provider: ProviderName) {}
+
+  verifyCredential(): Promise<ProviderOutcome> {
+    return this.unsupported('Verification');
+  }
+
+  verifyResource(): Promise<ProviderOutcome> {
+    return this.unsupported('Verification');
+  }
+
+  authorizeIngress(): Promise<ProviderOutcome> {
+    return this.unsupported('Opening access');
+  }
+
+  revokeIngress(): Promise<ProviderOutcome> {
+    return this.unsupported('Closing access');
+  }
+
+  private async unsupported(what: string): Promise<ProviderOutcome> {
+    return fail('UNSUPPORTED', `${what} for ${this.provider} is not supported yet`);
+  }
+}

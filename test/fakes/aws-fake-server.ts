@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answerEc2, EC2_ACTIONS, type Ec2Error } from './aws-fake.ec2';
+import { AwsFakeState, type AwsFakeSeed } from './aws-fake.state';
+import { verifySigV4, type SigV4Result } from './aws-sigv4.verifier';
+
+export * from './aws-fake.state';
+
+/**
+ * A local stand-in for STS and EC2 speaking the AWS Query protocol (form-encoded POST, XML
+ * answers). It checks every SigV4 signature against the seeded secrets, so a wrong secret is
+ * refused here exactly as AWS refuses it. Point the SDK at `url` (client `endpoint`, or the
+ * AWS_ENDPOINT_URL variable) and seed `state`.
+ */
+export interface AwsFakeServer {
+  url: string;
+  state: AwsFakeState;
+  close(): Promise<void>;
+}
+
+export async function startAwsFakeServer(seed: AwsFakeSeed = {}): Promise<AwsFakeServer> {
+  const state = new AwsFakeState(seed);
+  const server = createServer((req, res) => {
+    handle(state, req, res).catch(() => {
+      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+type Answer = { status: number; xml: string; errorCode?: string };
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+async function handle(state: AwsFakeState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs).unref());
+
+  const params = new Map(new URLSearchParams(body.toString('utf8')));
+  for (const [k, v] of new URL(req.url ?? '/', 'http://fake').searchParams) params.set(k, v);
+  const action = params.get('Action') ?? '';
+  const auth = verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, (id) =>
+    state.accounts.get(id)?.secretAccessKey,
+  );
+  const service = auth.service ?? (action === 'GetCallerIdentity' ? 'sts' : 'ec2');
+  const answer = answerFor(state, { params, action, service, auth, headers: req.headers });
+  state.requests.push({
+    service,
+    action,
+    region: auth.region,
+    accessKeyId: auth.accessKeyId,
+    status: answer.status,
+    errorCode: answer.errorCode,
+  });
+  if (res.destroyed) return;
+  res.writeHead(answer.status, { 'Content-Type': 'text/xml;charset=UTF-8', 'x-amzn-RequestId': randomUUID() });
+  res.end(answer.xml);
+}
+
+interface Call {
+  params: Map<string, string>;
+  action: string;
+  service: string;
+  auth: SigV4Result;
+  headers: IncomingHttpHeaders;
+}
+
+function answerFor(state: AwsFakeState, { params, action, service, auth, headers }: Call): Answer {
+  const error = (e: Ec2Error) => errorAnswer(service, e);
+  const badKey = service === 'sts' ? 'InvalidClientTokenId' : 'AuthFailure';
+  if (!auth.ok) {
+    if (auth.code === 'UnknownKey') return error({ status: service === 'sts' ? 403 : 401, code: badKey, message: auth.message });
+    const code = auth.code === 'SignatureDoesNotMatch' || service === 'sts' ? auth.code : 'AuthFailure';
+    return error({ status: 403, code, message: auth.message });
+  }
+  const account = state.accounts.get(auth.accessKeyId)!;
+  const token = headers['x-amz-security-token'] ?? params.get('X-Amz-Security-Token');
+  if ((account.sessionToken ?? undefined) !== (token ?? undefined)) {
+    return error({ status: 403, code: badKey, message: 'The security token included in the request is invalid.' });
+  }
+  const known = service === 'sts' ? action === 'GetCallerIdentity' : EC2_ACTIONS.includes(action);
+  if (!known) {
+    return error({ status: 400, code: 'InvalidAction', message: `The action ${action || '(none)'} is not valid for this web service.` });
+  }
+  if (!state.isAllowed(account, service, action)) {
+    return service === 'sts'
+      ? error({
+          status: 403,
+          code: 'AccessDenied',
+          message: `User: arn:aws:iam::${account.accountId}:user/${account.userName ?? 'fake'} is not authorized to perform: sts:${action}`,
+        })
+      : error({ status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
+  }
+  if (state.takeThrottle(action)) {
+    // As AWS does: STS answers 400 Throttling, EC2 503 RequestLimitExceeded.
+    return service === 'sts'
+      ? error({ status: 400, code: 'Throttling', message: 'Rate exceeded' })
+      : error({ status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.' });
+  }
+  if (action === 'GetCallerIdentity') {
+    const arn = `arn:aws:iam::${account.accountId}:user/${account.userName ?? 'fake'}`;
+    return {
+      status: 200,
+      xml:
+        `<GetCallerIdentityResponse xmlns="${STS_NS}"><GetCallerIdentityResult><Arn>${xml(arn)}</Arn>` +
+        `<UserId>AIDA${xml(auth.accessKeyId.slice(-8).toUpperCase())}</UserId><Account>${xml(account.accountId)}</Account>` +
+        `</GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+    };
+  }
+  const result = answerEc2(state, auth.region, action, params);
+  if ('code' in result) return error(result);
+  return {
+    status: 200,
+    xml: `<${action}Response xmlns="${EC2_NS}"><requestId>${randomUUID()}</requestId>${result.xml}</${action}Response>`,
+  };
+}
+
+function errorAnswer(service: string, { status, code, message }: Ec2Error): Answer {
+  const requestId = randomUUID();
+  const xmlText =
+    service === 'sts'
+      ? `<ErrorResponse xmlns="${STS_NS}"><Error><Type>Sender</Type><Code>${xml(code)}</Code><Message>${xml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+      : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${xml(code)}</Code><Message>${xml(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+  return { status, xml: xmlText, errorCode: code };
+}
+
+export function xml(value: string | number): string {
+  return String(value).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

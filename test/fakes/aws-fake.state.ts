@@ -1,0 +1,153 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** One seeded IAM identity. `allowedActions` absent = everything allowed. */
+export interface AwsFakeAccount {
+  secretAccessKey: string;
+  accountId: string;
+  /** e.g. ['GetCallerIdentity', 'ec2:DescribeSecurityGroups']; a service prefix is optional. */
+  allowedActions?: string[];
+  /** When set, requests must carry exactly this X-Amz-Security-Token. */
+  sessionToken?: string;
+  userName?: string;
+}
+
+/** One ingress rule as EC2 stores it: protocol, port range and a single source CIDR. */
+export interface AwsFakeRule {
+  ipProtocol: string; // 'tcp' | 'udp' | 'icmp' | '-1'
+  fromPort?: number;
+  toPort?: number;
+  cidr: string;
+  description?: string;
+}
+
+export interface AwsFakeGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ownerId: string;
+  ingress: AwsFakeRule[];
+}
+
+export type AwsFakeGroupSeed = Partial<AwsFakeGroup> & { groupId: string };
+
+export interface AwsFakeRequest {
+  service: string;
+  action: string;
+  region?: string;
+  accessKeyId?: string;
+  status: number;
+  /** The AWS error code answered, if any. */
+  errorCode?: string;
+}
+
+/**
+ * How a revoke of an absent rule is answered. 'error': InvalidPermission.NotFound (classic).
+ * 'unknown': Return=false plus UnknownIpPermissionSet. 'silent': Return=false and nothing else.
+ */
+export type RevokeAbsentBehaviour = 'error' | 'unknown' | 'silent';
+
+export interface AwsFakeSeed {
+  accounts?: Record<string, AwsFakeAccount>;
+  /** region -> groups */
+  securityGroups?: Record<string, AwsFakeGroupSeed[]>;
+  delayMs?: number;
+  revokeAbsentBehaviour?: RevokeAbsentBehaviour;
+}
+
+export class AwsFakeState {
+  readonly accounts = new Map<string, AwsFakeAccount>();
+  /** region -> groupId -> group */
+  readonly groups = new Map<string, Map<string, AwsFakeGroup>>();
+  readonly requests: AwsFakeRequest[] = [];
+  /** Every answer waits this long first (provokes client timeouts). */
+  delayMs = 0;
+  revokeAbsentBehaviour: RevokeAbsentBehaviour = 'error';
+  private throttleBudget = 0;
+  private throttleActions?: Set<string>;
+
+  constructor(seed: AwsFakeSeed = {}) {
+    for (const [id, account] of Object.entries(seed.accounts ?? {})) this.addAccount(id, account);
+    for (const [region, groups] of Object.entries(seed.securityGroups ?? {})) {
+      for (const group of groups) this.addSecurityGroup(region, group);
+    }
+    this.delayMs = seed.delayMs ?? 0;
+    this.revokeAbsentBehaviour = seed.revokeAbsentBehaviour ?? 'error';
+  }
+
+  addAccount(accessKeyId: string, account: AwsFakeAccount): this {
+    this.accounts.set(accessKeyId, account);
+    return this;
+  }
+
+  addSecurityGroup(region: string, seed: AwsFakeGroupSeed): AwsFakeGroup {
+    const group: AwsFakeGroup = {
+      groupName: seed.groupId,
+      description: 'seeded by the fake',
+      vpcId: 'vpc-0fa4e0000000000a1',
+      ownerId: '000000000000',
+      ...seed,
+      ingress: (seed.ingress ?? []).map((rule) => ({ ...rule, cidr: canonicalCidr(rule.cidr) ?? rule.cidr })),
+    };
+    if (!this.groups.has(region)) this.groups.set(region, new Map());
+    this.groups.get(region)!.set(group.groupId, group);
+    return group;
+  }
+
+  group(region: string, groupId: string): AwsFakeGroup | undefined {
+    return this.groups.get(region)?.get(groupId);
+  }
+
+  /** The ingress rules of a group (empty if the group does not exist). */
+  ingress(region: string, groupId: string): AwsFakeRule[] {
+    return this.group(region, groupId)?.ingress ?? [];
+  }
+
+  /** The next `count` authenticated requests (optionally only these actions) are throttled. */
+  throttleNext(count: number, actions?: string[]): this {
+    this.throttleBudget = count;
+    this.throttleActions = actions ? new Set(actions) : undefined;
+    return this;
+  }
+
+  /** Used by the server: consumes one unit of the throttle budget if it applies. */
+  takeThrottle(action: string): boolean {
+    if (this.throttleBudget <= 0 || (this.throttleActions && !this.throttleActions.has(action))) return false;
+    this.throttleBudget--;
+    return true;
+  }
+
+  requestsFor(action: string): AwsFakeRequest[] {
+    return this.requests.filter((r) => r.action === action);
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  isAllowed(account: AwsFakeAccount, service: string, action: string): boolean {
+    if (!account.allowedActions) return true;
+    return account.allowedActions.some((entry) => entry === action || entry === `${service}:${action}` || entry === `${service}:*` || entry === '*');
+  }
+}
+
+/** EC2 stores IPv6 in compressed lower-case form; IPv4 as given. Returns null for a bad CIDR. */
+export function canonicalCidr(cidr: string): string | null {
+  const [address, prefix] = cidr.split('/');
+  if (prefix === undefined || !/^\d{1,3}$/.test(prefix)) return null;
+  if (isIPv4(address) && Number(prefix) <= 32) return `${address}/${Number(prefix)}`;
+  if (isIPv6(address) && Number(prefix) <= 128) {
+    try {
+      return `${new URL(`http://[${address}]/`).hostname.slice(1, -1)}/${Number(prefix)}`;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Identity of a rule for duplicate checks: AWS ignores ports for protocol -1 and descriptions always. */
+export function ruleKey(rule: AwsFakeRule): string {
+  const ports = rule.ipProtocol === '-1' ? '' : `${rule.fromPort}:${rule.toPort}`;
+  return `${rule.ipProtocol}|${ports}|${rule.cidr}`;
+}
