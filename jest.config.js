@@ -9,6 +9,7 @@ const esmPackages = [
   '@tokenizer/inflate',
   'uint8array-extras',
   '@borewit/text-codec',
+  'content-disposition',
 ];
 
 const swc = [
@@ -43,7 +44,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
     },
     {
       ...shared,

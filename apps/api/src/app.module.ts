@@ -9,6 +9,9 @@ import { AllExceptionsFilter, AppValidationPipe, RequestContextModule } from '@a
 import { buildDataSourceOptions } from '@app/database';
 import { AccessTokenGuard, AuthModule, RolesGuard } from '@app/auth';
 import { AuditModule } from '@app/audit';
+import { ResourcesModule } from '@app/resources';
+import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
+import { CredentialsModule } from './credentials/credentials.module';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.token';
 import { HealthController } from './health/health.controller';
@@ -19,6 +22,10 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const jobs = { jobsEnabled: config.jobs.enabled, verifyIntervalMinutes: config.jobs.verifyIntervalMinutes, pollSeconds: config.jobs.pollSeconds };
+    const providers = { awsEndpointUrl: config.providers.awsEndpointUrl, timeoutMs: config.providers.timeoutMs };
+    // One instance, imported by the app and bound into resources as its credential port.
+    const credentials = CredentialsModule.forRoot({ ...jobs, encryptionKeys: config.credentialEncryptionKeys, providers });
     return {
       module: AppModule,
       imports: [
@@ -51,6 +58,8 @@ export class AppModule {
           refreshTtlSeconds: config.jwt.refreshTtlSeconds,
         }),
         RateLimitModule.forRoot(config),
+        credentials,
+        ResourcesModule.forRoot({ imports: [credentials], credentialAccess: CredentialAccessAdapter, providers, settings: jobs }),
       ],
       controllers: [HealthController],
       providers: [

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
+import { LogController } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
@@ -28,7 +29,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: typeof config.trustProxy === 'number' ? hopCount(config.trustProxy) : config.trustProxy,
     requestIdHeader: false,
-    disableRequestLogging: true,
+    // One line per request, written by our onResponse hook with the fields we want.
+    logController: new LogController({ disableRequestLogging: true }),
     // The client's request id is kept when it is sane; otherwise we make one.
     genReqId: (req: IncomingMessage & { requestId?: string }) => {
       const header = req.headers['x-request-id'];

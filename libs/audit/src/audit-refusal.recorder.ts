@@ -19,7 +19,7 @@ export class AuditRefusalRecorder implements RefusalListener {
   async onRefused(error: DomainError): Promise<void> {
     const handler = this.context.routeHandler;
     const principal = this.context.principal;
-    if (!handler || !principal || error.code === 'UNAUTHORIZED' || error.code === 'RATE_LIMIT_EXCEEDED') {
+    if (!handler || !principal || error.auditRecorded || error.code === 'UNAUTHORIZED' || error.code === 'RATE_LIMIT_EXCEEDED') {
       return;
     }
     const action = Reflect.getMetadata(AUDITED_ACTION_KEY, handler) as AuditedActionMetadata | undefined;

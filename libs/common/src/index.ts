@@ -14,3 +14,4 @@ export * from './database/pg-errors';
 export * from './context/access.decorators';
 export * from './context/request-context.module';
 export * from './http/rate-limit.decorators';
+export * from './jobs/poller';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { KeyringError, parseKeyring } from '../credentials/credential-cipher';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -166,6 +167,14 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     warnings.push(
       `${generated.created ? 'Generated' : 'Using'} development secrets in ${join(dataDir, 'dev-secrets.json')}; set JWT_SECRET and CREDENTIAL_ENCRYPTION_KEYS in production`,
     );
+  }
+  try {
+    parseKeyring(keys);
+  } catch (error) {
+    if (error instanceof KeyringError) {
+      throw new ConfigError('CREDENTIAL_ENCRYPTION_KEYS', error.message);
+    }
+    throw error;
   }
   if (Buffer.byteLength(jwtSecret, 'utf8') < 32) {
     throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long');

@@ -12,6 +12,8 @@ export interface FieldError {
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
   readonly details?: FieldError[];
+  /** Set when the service already wrote this refusal's audit row, so it is not written twice. */
+  auditRecorded = false;
 
   protected constructor(message: string, details?: FieldError[]) {
     super(message);

@@ -27,7 +27,8 @@ const ROUTES_PATH = '/apisix/admin/routes';
 const ROUTE_ID = /^(?!\.+$)[A-Za-z0-9_.-]{1,64}$/;
 
 interface Session {
-  base: URL;
+  origin: string;
+  basePath: string;
   adminKey: string;
 }
 type Reply = { ok: true; status: number; body: unknown } | { ok: false; outcome: ProviderFailure };
@@ -93,7 +94,7 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
         return fail('UNSAFE', `Only a single address (/32 or /128) can be opened, and "${rule.cidr}" is not one.`);
       }
       const routeId = target.resourceIdentifier;
-      return this.locks.run(`${session.base.href}|${routeId}`, async () => {
+      return this.locks.run(`${session.origin}${session.basePath}|${routeId}`, async () => {
         const route = await this.readRoute(session, routeId);
         if (!route.ok) return route.outcome;
         const plugin = route.value.plugins?.['ip-restriction'] as { whitelist?: unknown; blacklist?: unknown } | undefined;
@@ -131,7 +132,9 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
 
   /** One Admin API call. 2xx and 404 come back to the caller; everything else ends here. */
   private async send(session: Session, method: string, path: string, body?: unknown): Promise<Reply> {
-    const url = new URL(`${session.base.pathname}${path}`, session.base.origin);
+    const url = new URL(`${session.origin}${session.basePath}${path}`);
+    // The guard vetted this origin only; a path must never be able to move the call elsewhere.
+    if (url.origin !== session.origin) return refuse('UNSAFE', 'The APISIX admin URL could not be combined safely with the API path.');
     let response: Response;
     let text: string;
     try {
@@ -196,12 +199,12 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
     if (data.adminKey === APISIX_DEFAULT_ADMIN_KEY) {
       return fail(
         'UNSAFE',
-        "This gateway uses APISIX's well-known default admin key, which anyone can look up; change it in APISIX's config and save the new key here.",
+        "This gateway uses APISIX's well-known default admin key; change it in APISIX's config (deployment.admin.admin_key) and save the new key here.",
       );
     }
     const guarded = await guardAdminUrl(data.adminUrl);
     if (!guarded.ok) return guarded.outcome;
-    return work({ base: guarded.base, adminKey: data.adminKey });
+    return work({ origin: guarded.origin, basePath: guarded.basePath, adminKey: data.adminKey });
   }
 }
 

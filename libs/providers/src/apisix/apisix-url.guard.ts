@@ -33,7 +33,7 @@ const BLOCKED_HOSTNAMES = new Set([
   'instance-data.ec2.internal',
 ]);
 
-export type GuardedUrl = { ok: true; base: URL } | { ok: false; outcome: ProviderFailure };
+export type GuardedUrl = { ok: true; origin: string; basePath: string } | { ok: false; outcome: ProviderFailure };
 
 /** Parses the admin URL and refuses it unless every address its host resolves to is safe to call. */
 export async function guardAdminUrl(adminUrl: string): Promise<GuardedUrl> {
@@ -71,10 +71,8 @@ export async function guardAdminUrl(adminUrl: string): Promise<GuardedUrl> {
       `The APISIX admin URL resolves to ${blocked ?? 'no address'}, a link-local or metadata address; EntryGuard will not call it.`,
     );
   }
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  url.search = '';
-  url.hash = '';
-  return { ok: true, base: url };
+  // Any path prefix (a gateway behind a reverse proxy) is kept, without trailing slashes.
+  return { ok: true, origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
 }
 
 export function isBlockedAddress(address: string): boolean {

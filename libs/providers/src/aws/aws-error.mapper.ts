@@ -119,9 +119,16 @@ function awsErrorCode(err: Record<string, unknown>): string | undefined {
   return candidate && /^[A-Za-z][\w.]{0,99}$/.test(candidate) && candidate !== 'Error' ? candidate : undefined;
 }
 
-/** Node reports socket failures as `code`, sometimes nested in an AggregateError (happy eyeballs). */
+/**
+ * Node reports socket failures as `code`, sometimes nested in an AggregateError (happy eyeballs).
+ * The SDK's retry layer replaces errors that fail its `instanceof Error` check (errors from
+ * another realm, as under Jest's VM) with a wrapper that keeps only the message, so fall back
+ * to the code quoted there.
+ */
 function networkCode(err: Record<string, unknown>): string | undefined {
   if (typeof err.code === 'string') return err.code;
   const nested = (err.errors as Array<{ code?: unknown }> | undefined)?.[0] ?? (err.cause as { code?: unknown });
-  return typeof nested?.code === 'string' ? nested.code : undefined;
+  if (typeof nested?.code === 'string') return nested.code;
+  const quoted = typeof err.message === 'string' ? /\b(E[A-Z_]{3,})\b/.exec(err.message) : null;
+  return quoted?.[1];
 }

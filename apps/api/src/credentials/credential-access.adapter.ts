@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { CredentialSecret } from '@app/providers';
+import { CredentialAccess, LinkableCredential } from '@app/resources';
+import { CredentialCipher } from './credential-cipher';
+import { CredentialNotFoundError } from './credential.errors';
+import { CredentialsRepository } from './credentials.repository';
+
+/** The resources library's view of credentials: look one up, or open its secret for one call. */
+@Injectable()
+export class CredentialAccessAdapter implements CredentialAccess {
+  constructor(
+    private readonly repository: CredentialsRepository,
+    private readonly cipher: CredentialCipher,
+  ) {}
+
+  async find(organizationId: string, credentialId: string): Promise<LinkableCredential | undefined> {
+    const row = await this.repository.findById(organizationId, credentialId);
+    return row ? { id: row.id, name: row.name, provider: row.provider } : undefined;
+  }
+
+  async withSecret<T>(organizationId: string, credentialId: string, use: (secret: CredentialSecret) => Promise<T>): Promise<T> {
+    const sealed = await this.repository.findSealed(organizationId, credentialId);
+    if (!sealed) {
+      throw new CredentialNotFoundError(credentialId);
+    }
+    const data = this.cipher.decrypt(sealed.secret, { organizationId, credentialId });
+    return use({ provider: sealed.provider, data } as CredentialSecret);
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ADMIN_ERRORS, ApiErrorResponses, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
+import { AuditedAction } from '@app/audit';
+import { CredentialsService } from './credentials.service';
+import { CreateCredentialDto, CredentialDto, MigrateResourcesDto, MigrateResourcesResponseDto, UpdateCredentialDto } from './dto/credential.dto';
+
+@ApiTags('Credentials')
+@ApiBearerAuth()
+@Roles('ORG_ADMIN')
+@Controller('credentials')
+export class CredentialsController {
+  constructor(private readonly credentials: CredentialsService) {}
+
+  @Post()
+  @AuditedAction('CREDENTIAL_CREATE', 'CREDENTIAL')
+  @ApiOperation({ operationId: 'createCredential', summary: 'Store a cloud credential (encrypted); verification runs in the background' })
+  @ApiCreatedResponse({ type: CredentialDto, headers: { Location: { description: 'URL of the new credential', schema: { type: 'string' } } } })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NAME_TAKEN')
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateCredentialDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CredentialDto> {
+    const created = await this.credentials.create(principal, dto);
+    reply.header('Location', `/api/v1/credentials/${created.id}`);
+    return created;
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listCredentials', summary: 'List credentials, newest first' })
+  @ApiOkResponse({ type: [CredentialDto] })
+  @ApiErrorResponses(...ADMIN_ERRORS)
+  list(@CurrentPrincipal() principal: Principal): Promise<CredentialDto[]> {
+    return this.credentials.list(principal);
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getCredential', summary: 'Get one credential (never its secret data)' })
+  @ApiOkResponse({ type: CredentialDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND')
+  get(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<CredentialDto> {
+    return this.credentials.get(principal, id);
+  }
+
+  @Patch(':id')
+  @AuditedAction('CREDENTIAL_UPDATE', 'CREDENTIAL')
+  @ApiOperation({ operationId: 'updateCredential', summary: 'Rename, or rotate keys in place (resources keep working)' })
+  @ApiOkResponse({ type: CredentialDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_NAME_TAKEN')
+  update(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Body() dto: UpdateCredentialDto): Promise<CredentialDto> {
+    return this.credentials.update(principal, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @AuditedAction('CREDENTIAL_DELETE', 'CREDENTIAL')
+  @ApiOperation({ operationId: 'deleteCredential', summary: 'Permanently delete a credential that no resource uses' })
+  @ApiNoContentResponse({ description: 'Deleted; no body' })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_IN_USE', 'CREDENTIAL_NOT_FOUND')
+  delete(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<void> {
+    return this.credentials.delete(principal, id);
+  }
+
+  @Post(':id/verify')
+  @HttpCode(200)
+  @AuditedAction('CREDENTIAL_VERIFY', 'CREDENTIAL')
+  @ApiOperation({ operationId: 'verifyCredential', summary: 'Verify the credential with its provider now' })
+  @ApiOkResponse({ type: CredentialDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND')
+  verify(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<CredentialDto> {
+    return this.credentials.verify(principal, id);
+  }
+
+  @Post(':id/migrate-resources')
+  @HttpCode(200)
+  @AuditedAction('CREDENTIAL_RESOURCES_MIGRATE', 'CREDENTIAL')
+  @ApiOperation({ operationId: 'migrateCredentialResources', summary: 'Move every resource of this credential to another one, atomically' })
+  @ApiOkResponse({ type: MigrateResourcesResponseDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND')
+  migrateResources(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam() id: string,
+    @Body() dto: MigrateResourcesDto,
+  ): Promise<MigrateResourcesResponseDto> {
+    return this.credentials.migrateResources(principal, id, dto);
+  }
+}

@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ProvidersModule, ProvidersOptions } from '@app/providers';
+import { CredentialAccessAdapter } from './credential-access.adapter';
+import { CredentialCipher, parseKeyring } from './credential-cipher';
+import { CREDENTIAL_SETTINGS, CredentialSettings } from './credential-settings';
+import { CredentialVerifier } from './credential-verifier';
+import { CredentialsController } from './credentials.controller';
+import { CredentialsRepository } from './credentials.repository';
+import { CredentialsService } from './credentials.service';
+
+export interface CredentialsModuleOptions extends CredentialSettings {
+  encryptionKeys: string;
+  providers: ProvidersOptions;
+}
+
+@Module({})
+export class CredentialsModule {
+  static forRoot(options: CredentialsModuleOptions): DynamicModule {
+    const { encryptionKeys, providers, ...settings } = options;
+    return {
+      module: CredentialsModule,
+      imports: [ProvidersModule.register(providers)],
+      controllers: [CredentialsController],
+      providers: [
+        { provide: CREDENTIAL_SETTINGS, useValue: settings },
+        { provide: CredentialCipher, useValue: new CredentialCipher(parseKeyring(encryptionKeys)) },
+        CredentialsRepository,
+        CredentialsService,
+        CredentialVerifier,
+        CredentialAccessAdapter,
+      ],
+      exports: [CredentialAccessAdapter, CredentialCipher],
+    };
+  }
+}

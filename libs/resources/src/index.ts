@@ -1,0 +1,3 @@
+export * from './ports/credential-access.port';
+export * from './resources.module';
+export * from './resource-settings';

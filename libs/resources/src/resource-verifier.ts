@@ -1,0 +1,105 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { Poller } from '@app/common';
+import { TxHost } from '@app/database';
+import { AuditService } from '@app/audit';
+import { ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
+import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
+import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
+import { ResourceRow, ResourcesRepository } from './resources.repository';
+
+const BATCH = 20;
+const LEASE_MINUTES = 5;
+
+export interface ResourceCheck {
+  ok: boolean;
+  reason: string | null;
+}
+
+/** Checks a resource through its provider: on demand, after create or change, and every interval. */
+@Injectable()
+export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ResourceVerifier');
+  private readonly poller: Poller;
+
+  constructor(
+    private readonly repository: ResourcesRepository,
+    private readonly providers: ProviderRegistry,
+    private readonly audit: AuditService,
+    private readonly txHost: TxHost,
+    private readonly cls: ClsService,
+    @Inject(CREDENTIAL_ACCESS) private readonly credentials: CredentialAccess,
+    @Inject(RESOURCE_SETTINGS) private readonly settings: ResourceSettings,
+  ) {
+    this.poller = new Poller({ name: 'ResourceVerificationJob', intervalMs: settings.pollSeconds * 1000, work: () => this.runDue() });
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.settings.jobsEnabled) {
+      this.poller.start();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.poller.stop();
+  }
+
+  nudge(): void {
+    this.poller.nudge();
+  }
+
+  /** Asks the provider, then saves the verdict with its audit row; returns the verdict. */
+  async verifyAndSave(row: ResourceRow, explicit: boolean): Promise<ResourceCheck> {
+    const outcome = await this.ask(row);
+    const check: ResourceCheck = outcome.ok ? { ok: true, reason: null } : { ok: false, reason: outcome.reason };
+    await this.txHost.withTransaction(async () => {
+      const saved = await this.repository.saveVerification(row.organization_id, row.id, check.ok, check.reason, this.settings.verifyIntervalMinutes);
+      if (saved && (explicit || saved.previous !== check.ok)) {
+        await this.audit.record({
+          eventType: 'RESOURCE_VERIFY',
+          organizationId: row.organization_id,
+          actor: explicit ? undefined : { type: 'SYSTEM' },
+          targetType: 'RESOURCE',
+          targetId: row.id,
+          targetName: row.name,
+          result: check.ok ? 'SUCCESS' : 'FAILURE',
+          errorCode: check.ok ? null : 'VERIFICATION_FAILED',
+          errorMessage: check.reason,
+          details: { isActive: check.ok, credentialId: row.credential_id },
+        });
+      }
+    });
+    return check;
+  }
+
+  private async ask(row: ResourceRow): Promise<ProviderOutcome> {
+    const target: ResourceTarget = {
+      provider: row.provider,
+      resourceType: row.resource_type as ResourceTarget['resourceType'],
+      resourceIdentifier: row.resource_identifier,
+      region: row.region,
+      config: row.config,
+    };
+    try {
+      return await this.credentials.withSecret(row.organization_id, row.credential_id, (secret) =>
+        this.providers.adapterFor(row.provider).verifyResource(secret, target),
+      );
+    } catch (error) {
+      this.logger.error(`resource ${row.id}: could not open its credential: ${(error as Error).message}`);
+      return { ok: false, kind: 'PROVIDER_ERROR', reason: 'The credential of this resource could not be used' };
+    }
+  }
+
+  private runDue(): Promise<boolean> {
+    return this.cls.run(async () => {
+      const due = await this.repository.claimDue(BATCH, LEASE_MINUTES);
+      for (const { organizationId, id } of due) {
+        const row = await this.repository.findById(organizationId, id);
+        if (row) {
+          await this.verifyAndSave(row, false).catch((error: Error) => this.logger.warn(`verification of ${id} failed: ${error.message}`));
+        }
+      }
+      return due.length === BATCH;
+    });
+  }
+}

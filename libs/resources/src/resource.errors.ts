@@ -1,0 +1,30 @@
+import { DomainError } from '@app/common';
+
+export class ResourceNotFoundError extends DomainError {
+  readonly code = 'RESOURCE_NOT_FOUND';
+  constructor(id: string) {
+    super(`Resource with ID ${id} not found`);
+  }
+}
+
+export class ResourceAlreadyExistsError extends DomainError {
+  readonly code = 'RESOURCE_ALREADY_EXISTS';
+  constructor(identifier: string) {
+    super(`A resource with identifier '${identifier}' already exists in this organization and region`);
+  }
+}
+
+/** Seen from resources, a credential that is missing or not ours is simply not found. */
+export class LinkedCredentialNotFoundError extends DomainError {
+  readonly code = 'CREDENTIAL_NOT_FOUND';
+  constructor(id: string) {
+    super(`Credential with ID ${id} not found`);
+  }
+}
+
+export class VerificationFailedError extends DomainError {
+  readonly code = 'VERIFICATION_FAILED';
+  constructor(reason: string) {
+    super(`Resource verification failed: ${reason}`);
+  }
+}

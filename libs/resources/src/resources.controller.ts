@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ADMIN_ERRORS, ApiErrorResponses, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
+import { AuditedAction } from '@app/audit';
+import { CreateResourceDto, ListResourcesQueryDto, ResourceDto, UpdateResourceDto } from './dto/resource.dto';
+import { ResourcesService } from './resources.service';
+
+@ApiTags('Resources')
+@ApiBearerAuth()
+@Roles('ORG_ADMIN')
+@Controller('resources')
+export class ResourcesController {
+  constructor(private readonly resources: ResourcesService) {}
+
+  @Post()
+  @AuditedAction('RESOURCE_CREATE', 'RESOURCE')
+  @ApiOperation({ operationId: 'createResource', summary: 'Register a firewall; verification runs in the background' })
+  @ApiCreatedResponse({ type: ResourceDto, headers: { Location: { description: 'URL of the new resource', schema: { type: 'string' } } } })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
+  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResourceDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResourceDto> {
+    const created = await this.resources.create(principal, dto);
+    reply.header('Location', `/api/v1/resources/${created.id}`);
+    return created;
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listResources', summary: 'List resources, newest first; filter by credentialId or provider' })
+  @ApiOkResponse({ type: [ResourceDto] })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR')
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListResourcesQueryDto): Promise<ResourceDto[]> {
+    return this.resources.list(principal, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getResource', summary: 'Get one resource' })
+  @ApiOkResponse({ type: ResourceDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'RESOURCE_NOT_FOUND')
+  get(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<ResourceDto> {
+    return this.resources.get(principal, id);
+  }
+
+  @Patch(':id')
+  @AuditedAction('RESOURCE_UPDATE', 'RESOURCE')
+  @ApiOperation({ operationId: 'updateResource', summary: 'Change a resource, or move it to another credential' })
+  @ApiOkResponse({ type: ResourceDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'RESOURCE_NOT_FOUND', 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
+  update(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Body() dto: UpdateResourceDto): Promise<ResourceDto> {
+    return this.resources.update(principal, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @AuditedAction('RESOURCE_DELETE', 'RESOURCE')
+  @ApiOperation({ operationId: 'deleteResource', summary: 'Delete a resource' })
+  @ApiNoContentResponse({ description: 'Deleted; no body' })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'RESOURCE_NOT_FOUND')
+  delete(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<void> {
+    return this.resources.delete(principal, id);
+  }
+
+  @Post(':id/verify')
+  @HttpCode(200)
+  @AuditedAction('RESOURCE_VERIFY', 'RESOURCE')
+  @ApiOperation({ operationId: 'verifyResource', summary: 'Check the resource through its provider now' })
+  @ApiOkResponse({ type: ResourceDto })
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'RESOURCE_NOT_FOUND', 'VERIFICATION_FAILED')
+  verify(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<ResourceDto> {
+    return this.resources.verify(principal, id);
+  }
+}

@@ -1,0 +1,34 @@
+import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { ProvidersModule, ProvidersOptions } from '@app/providers';
+import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
+import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
+import { ResourceVerifier } from './resource-verifier';
+import { ResourcesController } from './resources.controller';
+import { ResourcesRepository } from './resources.repository';
+import { ResourcesService } from './resources.service';
+
+export interface ResourcesModuleOptions {
+  /** The module that provides the credential-access implementation (the app's credentials). */
+  imports: ModuleMetadata['imports'];
+  credentialAccess: Type<CredentialAccess>;
+  providers: ProvidersOptions;
+  settings: ResourceSettings;
+}
+
+@Module({})
+export class ResourcesModule {
+  static forRoot(options: ResourcesModuleOptions): DynamicModule {
+    return {
+      module: ResourcesModule,
+      imports: [...(options.imports ?? []), ProvidersModule.register(options.providers)],
+      controllers: [ResourcesController],
+      providers: [
+        { provide: CREDENTIAL_ACCESS, useExisting: options.credentialAccess },
+        { provide: RESOURCE_SETTINGS, useValue: options.settings },
+        ResourcesRepository,
+        ResourcesService,
+        ResourceVerifier,
+      ],
+    };
+  }
+}

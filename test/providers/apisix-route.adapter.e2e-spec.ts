@@ -1,0 +1,292 @@
+import dns from 'node:dns';
+import { createServer } from 'node:net';
+import {
+  APISIX_DEFAULT_ADMIN_KEY,
+  APISIX_DENY_ALL_PLACEHOLDER,
+  ApisixRouteAdapter,
+  resolveProvidersOptions,
+  type CredentialSecret,
+  type ProviderOutcome,
+  type ResourceTarget,
+} from '@app/providers';
+import { startApisixFakeServer, type ApisixFakeServer } from '../fakes/apisix-fake-server';
+import { recordOutcomes } from './outcome-recorder';
+
+const ADMIN_KEY = 'c0ffee-admin-key-for-tests-4242';
+const UPSTREAM = { type: 'roundrobin', nodes: { '10.1.0.5:8080': 1 } };
+
+let fake: ApisixFakeServer;
+let adapter: ApisixRouteAdapter;
+const outcomes: ProviderOutcome[] = [];
+
+const secret = (data: Partial<{ adminUrl: string; adminKey: string }> = {}): CredentialSecret => ({
+  provider: 'APISIX',
+  data: { adminUrl: fake.url, adminKey: ADMIN_KEY, ...data },
+});
+const route = (id: string): ResourceTarget => ({ provider: 'APISIX', resourceType: 'ROUTE', resourceIdentifier: id, region: null, config: {} });
+const rule = (cidr: string) => ({ cidr, description: 'EntryGuard session 3f2a' });
+
+function expectCleanReason(outcome: ProviderOutcome): void {
+  if (outcome.ok) return;
+  expect(outcome.reason).not.toContain(ADMIN_KEY);
+  expect(outcome.reason).not.toContain(APISIX_DEFAULT_ADMIN_KEY);
+  expect(outcome.reason).not.toMatch(/\n\s+at /);
+}
+
+beforeEach(async () => {
+  fake = await startApisixFakeServer({
+    adminKey: ADMIN_KEY,
+    routes: {
+      admin: {
+        uri: '/admin/*',
+        upstream: UPSTREAM,
+        plugins: {
+          'ip-restriction': { whitelist: ['198.51.100.10/32', '10.0.0.0/8'], message: 'Go away' },
+          'limit-count': { count: 100, time_window: 60 },
+        },
+      },
+      open: { uri: '/open/*', upstream: UPSTREAM },
+    },
+  });
+  adapter = recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000 })), outcomes);
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await fake.close();
+  expect(outcomes.length).toBeGreaterThan(0);
+  outcomes.splice(0).forEach(expectCleanReason);
+});
+
+describe('verifyCredential', () => {
+  it('accepts a working admin key', async () => {
+    expect(await adapter.verifyCredential(secret())).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
+    expect(fake.state.requests).toEqual([{ method: 'GET', path: '/apisix/admin/routes', status: 200, authorized: true }]);
+  });
+
+  it('reports a wrong key as INVALID_CREDENTIALS', async () => {
+    const outcome = await adapter.verifyCredential(secret({ adminKey: 'wrong-key-000000000000' }));
+    expect(outcome).toEqual({ ok: false, kind: 'INVALID_CREDENTIALS', reason: 'APISIX refused the admin key (HTTP 401).' });
+    expect(fake.state.requests[0]).toMatchObject({ authorized: false, status: 401 });
+  });
+
+  it("flags APISIX's well-known default key as UNSAFE without sending it", async () => {
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const outcome = await adapter.verifyCredential(secret({ adminKey: APISIX_DEFAULT_ADMIN_KEY }));
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNSAFE',
+      reason:
+        "This gateway uses APISIX's well-known default admin key; change it in APISIX's config (deployment.admin.admin_key) and save the new key here.",
+    });
+    expectCleanReason(outcome);
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(fake.state.requests).toHaveLength(0);
+  });
+
+  it('does not follow a redirect', async () => {
+    const elsewhere = await startApisixFakeServer({ adminKey: ADMIN_KEY });
+    try {
+      fake.state.redirectTo = `${elsewhere.url}/apisix/admin/routes`;
+      const outcome = await adapter.verifyCredential(secret());
+      expect(outcome).toEqual({
+        ok: false,
+        kind: 'PROVIDER_ERROR',
+        reason: 'The APISIX admin URL answered with a redirect (HTTP 307); EntryGuard follows no redirects, so give the final admin URL.',
+      });
+      expect(fake.state.requests).toHaveLength(1);
+      expect(elsewhere.state.requests).toHaveLength(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('reports a slow gateway as TIMEOUT', async () => {
+    fake.state.delayMs = 1000;
+    const slow = recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 150 })), outcomes);
+    const outcome = await slow.verifyCredential(secret());
+    expect(outcome).toEqual({ ok: false, kind: 'TIMEOUT', reason: 'APISIX did not answer within 150 ms.' });
+  });
+
+  it('reports a refused connection as UNREACHABLE', async () => {
+    const outcome = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${await freePort()}` }));
+    expect(outcome).toEqual({ ok: false, kind: 'UNREACHABLE', reason: 'Could not reach the APISIX Admin API: the connection was refused.' });
+  });
+});
+
+describe('SSRF guard', () => {
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254, a link-local or metadata address/],
+    ['http://[::ffff:169.254.169.254]:9180', /link-local or metadata address/],
+    ['http://[fe80::1]:9180', /link-local or metadata address/],
+    ['http://[fd00:ec2::254]/', /link-local or metadata address/],
+    ['http://0.0.0.0:9180', /link-local or metadata address/],
+    ['http://metadata.google.internal/computeMetadata/v1/', /cloud metadata service \(metadata\.google\.internal\)/],
+    ['file:///etc/passwd', /must use http or https/],
+  ])('refuses %s as UNSAFE without making a request', async (adminUrl, reason) => {
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const outcome = await adapter.verifyCredential(secret({ adminUrl }));
+    expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
+    expect(!outcome.ok && outcome.reason).toMatch(reason);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('refuses a hostname that resolves to a link-local address, without making a request', async () => {
+    const lookup = jest
+      .spyOn(dns.promises, 'lookup')
+      .mockResolvedValue([{ address: '10.0.0.8', family: 4 }, { address: '169.254.169.254', family: 4 }] as never);
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const outcome = await adapter.authorizeIngress(secret({ adminUrl: 'http://gateway.example.test:9180' }), route('admin'), rule('203.0.113.7/32'));
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNSAFE',
+      reason: 'The APISIX admin URL resolves to 169.254.169.254, a link-local or metadata address; EntryGuard will not call it.',
+    });
+    expect(lookup).toHaveBeenCalledWith('gateway.example.test', { all: true, verbatim: true });
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(fake.state.requests).toHaveLength(0);
+  });
+
+  it('allows loopback by name and private addresses (self-hosted gateways)', async () => {
+    const port = new URL(fake.url).port;
+    expect(await adapter.verifyCredential(secret({ adminUrl: `http://localhost:${port}` }))).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
+    jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.20.30.40', family: 4 }] as never);
+    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockResolvedValue(Response.json({ total: 0, list: [] }));
+    expect(await adapter.verifyCredential(secret({ adminUrl: 'http://apisix.corp.test:9180/' }))).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
+    expect(String(fetchSpy.mock.calls[0][0])).toBe('http://apisix.corp.test:9180/apisix/admin/routes');
+  });
+
+  it('keeps a path prefix of the admin URL', async () => {
+    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockResolvedValue(Response.json({ total: 0, list: [] }));
+    await adapter.verifyCredential(secret({ adminUrl: 'http://127.0.0.1:9180/gateway/' }));
+    expect(String(fetchSpy.mock.calls[0][0])).toBe('http://127.0.0.1:9180/gateway/apisix/admin/routes');
+  });
+});
+
+describe('verifyResource', () => {
+  it('finds an existing route', async () => {
+    expect(await adapter.verifyResource(secret(), route('admin'))).toEqual({ ok: true, detail: 'Route admin exists.' });
+    expect(fake.state.requests).toMatchObject([{ method: 'GET', path: '/apisix/admin/routes/admin', status: 200 }]);
+  });
+
+  it('reports a missing route as NOT_FOUND', async () => {
+    expect(await adapter.verifyResource(secret(), route('nope'))).toEqual({
+      ok: false,
+      kind: 'NOT_FOUND',
+      reason: 'Route nope was not found on the APISIX gateway.',
+    });
+  });
+
+  it('refuses a route id that would escape the routes path', async () => {
+    const outcome = await adapter.verifyResource(secret(), route('..'));
+    expect(outcome).toEqual({ ok: false, kind: 'NOT_FOUND', reason: '".." is not a valid APISIX route id.' });
+    expect(fake.state.requests).toHaveLength(0);
+  });
+});
+
+describe('authorizeIngress / revokeIngress', () => {
+  it('adds the address and keeps every other whitelist entry, plugin and setting', async () => {
+    const outcome = await adapter.authorizeIngress(secret(), route('admin'), rule('203.0.113.7/32'));
+    expect(outcome).toEqual({ ok: true, detail: 'Route admin whitelist updated.' });
+    expect(fake.state.route('admin')).toEqual({
+      id: 'admin',
+      uri: '/admin/*',
+      upstream: UPSTREAM,
+      plugins: {
+        'ip-restriction': { whitelist: ['198.51.100.10/32', '10.0.0.0/8', '203.0.113.7/32'], message: 'Go away' },
+        'limit-count': { count: 100, time_window: 60 },
+      },
+    });
+    expect(fake.state.requestsWith('PATCH')).toEqual([
+      {
+        method: 'PATCH',
+        path: '/apisix/admin/routes/admin',
+        status: 200,
+        authorized: true,
+        body: { plugins: { 'ip-restriction': { whitelist: ['198.51.100.10/32', '10.0.0.0/8', '203.0.113.7/32'] } } },
+      },
+    ]);
+  });
+
+  it('is idempotent: an address already present is success without a write', async () => {
+    await adapter.authorizeIngress(secret(), route('admin'), rule('203.0.113.7/32'));
+    const again = await adapter.authorizeIngress(secret(), route('admin'), rule('203.0.113.7'));
+    expect(again).toEqual({ ok: true, detail: 'Route admin already has the wanted whitelist.' });
+    expect(fake.state.requestsWith('PATCH')).toHaveLength(1);
+    expect(fake.state.whitelist('admin')).toEqual(['198.51.100.10/32', '10.0.0.0/8', '203.0.113.7/32']);
+  });
+
+  it('creates the ip-restriction plugin on a route without one', async () => {
+    expect((await adapter.authorizeIngress(secret(), route('open'), rule('2001:DB8::7/128'))).ok).toBe(true);
+    expect(fake.state.route('open')).toEqual({
+      id: 'open',
+      uri: '/open/*',
+      upstream: UPSTREAM,
+      plugins: { 'ip-restriction': { whitelist: ['2001:db8::7/128'] } },
+    });
+  });
+
+  it('removes only the given address, including its bare-address spelling', async () => {
+    fake.state.setRoute('bare', { uri: '/b', upstream: UPSTREAM, plugins: { 'ip-restriction': { whitelist: ['203.0.113.7', '198.51.100.10/32'] } } });
+    expect(await adapter.revokeIngress(secret(), route('bare'), rule('203.0.113.7/32'))).toEqual({ ok: true, detail: 'Route bare whitelist updated.' });
+    expect(fake.state.whitelist('bare')).toEqual(['198.51.100.10/32']);
+  });
+
+  it('is idempotent: revoking an absent address is success without a write', async () => {
+    const outcome = await adapter.revokeIngress(secret(), route('admin'), rule('203.0.113.99/32'));
+    expect(outcome).toEqual({ ok: true, detail: 'Route admin already has the wanted whitelist.' });
+    const open = await adapter.revokeIngress(secret(), route('open'), rule('203.0.113.99/32'));
+    expect(open.ok).toBe(true);
+    expect(fake.state.requestsWith('PATCH')).toHaveLength(0);
+    expect(fake.state.route('open')?.plugins).toBeUndefined();
+  });
+
+  it('keeps the route closed when the last address goes, and drops the placeholder on the next add', async () => {
+    fake.state.setRoute('solo', { uri: '/s', upstream: UPSTREAM, plugins: { 'ip-restriction': { whitelist: ['203.0.113.7/32'] } } });
+    expect((await adapter.revokeIngress(secret(), route('solo'), rule('203.0.113.7/32'))).ok).toBe(true);
+    expect(fake.state.whitelist('solo')).toEqual([APISIX_DENY_ALL_PLACEHOLDER]);
+    expect(APISIX_DENY_ALL_PLACEHOLDER).toBe('255.255.255.255/32');
+    expect((await adapter.authorizeIngress(secret(), route('solo'), rule('192.0.2.1/32'))).ok).toBe(true);
+    expect(fake.state.whitelist('solo')).toEqual(['192.0.2.1/32']);
+  });
+
+  it('serialises concurrent edits of one route so none is lost', async () => {
+    const addresses = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5'];
+    const outcomes = await Promise.all(addresses.map((a) => adapter.authorizeIngress(secret(), route('open'), rule(`${a}/32`))));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect([...(fake.state.whitelist('open') ?? [])].sort()).toEqual(addresses.map((a) => `${a}/32`));
+  });
+
+  it('reports a missing route as NOT_FOUND on authorize and revoke', async () => {
+    const expected = { ok: false, kind: 'NOT_FOUND', reason: 'Route gone was not found on the APISIX gateway.' };
+    expect(await adapter.authorizeIngress(secret(), route('gone'), rule('192.0.2.1/32'))).toEqual(expected);
+    expect(await adapter.revokeIngress(secret(), route('gone'), rule('192.0.2.1/32'))).toEqual(expected);
+  });
+
+  it('refuses to turn a blacklist route into a whitelist route', async () => {
+    fake.state.setRoute('bl', { uri: '/bl', upstream: UPSTREAM, plugins: { 'ip-restriction': { blacklist: ['192.0.2.66/32'] } } });
+    const outcome = await adapter.authorizeIngress(secret(), route('bl'), rule('192.0.2.1/32'));
+    expect(outcome).toEqual({ ok: false, kind: 'PROVIDER_ERROR', reason: 'Route bl uses an ip-restriction blacklist; EntryGuard manages whitelists only.' });
+    expect(fake.state.requestsWith('PATCH')).toHaveLength(0);
+  });
+
+  it('refuses anything wider than one address', async () => {
+    const outcome = await adapter.authorizeIngress(secret(), route('admin'), rule('0.0.0.0/0'));
+    expect(outcome).toEqual({ ok: false, kind: 'UNSAFE', reason: 'Only a single address (/32 or /128) can be opened, and "0.0.0.0/0" is not one.' });
+    expect(fake.state.requests).toHaveLength(0);
+  });
+
+  it('reports a wrong key on writes as INVALID_CREDENTIALS and never leaks the key', async () => {
+    const outcome = await adapter.authorizeIngress(secret({ adminKey: 'wrong-key-000000000000' }), route('admin'), rule('192.0.2.1/32'));
+    expect(outcome).toEqual({ ok: false, kind: 'INVALID_CREDENTIALS', reason: 'APISIX refused the admin key (HTTP 401).' });
+    expectCleanReason(outcome);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -1,0 +1,64 @@
+import { Test } from '@nestjs/testing';
+import {
+  ApisixRouteAdapter,
+  AwsSecurityGroupAdapter,
+  PROVIDERS,
+  ProviderRegistry,
+  ProvidersModule,
+  UnsupportedProviderAdapter,
+  type CredentialSecret,
+  type ResourceTarget,
+} from '@app/providers';
+import { startAwsFakeServer, type AwsFakeServer } from '../fakes/aws-fake-server';
+
+describe('ProvidersModule / ProviderRegistry', () => {
+  let fake: AwsFakeServer;
+
+  beforeAll(async () => {
+    fake = await startAwsFakeServer({ accounts: { AKIAREGISTRY00000001: { secretAccessKey: 'registry-secret-0001', accountId: '999988887777' } } });
+  });
+  afterAll(() => fake.close());
+
+  it('wires the AWS adapter to the configured endpoint through Nest DI', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ProvidersModule.register({ awsEndpointUrl: fake.url, timeoutMs: 2000 })],
+    }).compile();
+    const registry = moduleRef.get(ProviderRegistry);
+    const aws = registry.adapterFor('AWS');
+    expect(aws).toBeInstanceOf(AwsSecurityGroupAdapter);
+    expect(aws.provider).toBe('AWS');
+    const secret: CredentialSecret = { provider: 'AWS', data: { accessKeyId: 'AKIAREGISTRY00000001', secretAccessKey: 'registry-secret-0001' } };
+    expect(await aws.verifyCredential(secret)).toEqual({ ok: true, detail: 'The keys work for AWS account 999988887777.' });
+    expect(fake.state.requestsFor('GetCallerIdentity')).toHaveLength(1);
+    await moduleRef.close();
+  });
+
+  it('supports async registration from other configuration', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ProvidersModule.registerAsync({ useFactory: async () => ({ awsEndpointUrl: fake.url }) })],
+    }).compile();
+    expect(moduleRef.get(ProviderRegistry).adapterFor('APISIX')).toBeInstanceOf(ApisixRouteAdapter);
+    await moduleRef.close();
+  });
+
+  it('has an adapter for every provider, each reporting its own name', () => {
+    const registry = new ProviderRegistry({});
+    expect(PROVIDERS.map((p) => registry.adapterFor(p).provider)).toEqual(['AWS', 'GCP', 'AZURE', 'APISIX']);
+  });
+
+  it.each(['GCP', 'AZURE'] as const)('answers honestly that %s is not supported yet, on every call', async (provider) => {
+    const adapter = new ProviderRegistry({}).adapterFor(provider);
+    expect(adapter).toBeInstanceOf(UnsupportedProviderAdapter);
+    const secret = { provider, data: {} } as unknown as CredentialSecret;
+    const target = { provider, resourceType: 'NSG', resourceIdentifier: 'x', region: null, config: {} } as ResourceTarget;
+    const rule = { cidr: '192.0.2.1/32', description: 'x' };
+    expect(await adapter.verifyCredential(secret)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Verification for ${provider} is not supported yet` });
+    expect(await adapter.verifyResource(secret, target)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Verification for ${provider} is not supported yet` });
+    expect(await adapter.authorizeIngress(secret, target, rule)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Opening access for ${provider} is not supported yet` });
+    expect(await adapter.revokeIngress(secret, target, rule)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Closing access for ${provider} is not supported yet` });
+  });
+
+  it('throws for a provider name outside the union (a bug, not an outcome)', () => {
+    expect(() => new ProviderRegistry({}).adapterFor('ORACLE' as never)).toThrow('Unknown provider "ORACLE"; expected one of AWS, GCP, AZURE, APISIX');
+  });
+});
