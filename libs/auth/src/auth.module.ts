@@ -1,10 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS, AuthOptions } from './auth-options';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AccessTokenGuard } from './guards/access-token.guard';
-import { JwtStrategy } from './guards/jwt.strategy';
+import { AccessTokenVerifier } from './guards/access-token.verifier';
 import { RolesGuard } from './guards/roles.guard';
 import { PasswordHasher } from './password-hasher';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository';
@@ -16,7 +15,6 @@ export class AuthModule {
   static forRoot(options: AuthOptions): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PassportModule.register({ session: false })],
       controllers: [AuthController],
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },
@@ -25,7 +23,7 @@ export class AuthModule {
         PasswordHasher,
         UserRepository,
         RefreshTokenRepository,
-        JwtStrategy,
+        AccessTokenVerifier,
         AccessTokenGuard,
         RolesGuard,
       ],

@@ -1,57 +1,34 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import {
-  DomainError,
-  IS_PUBLIC_KEY,
-  isUnavailableError,
-  Principal,
-  RequestContext,
-  RequestWithPrincipal,
-  UnauthorizedError,
-} from '@app/common';
+import { IS_PUBLIC_KEY, RequestContext, RequestWithPrincipal } from '@app/common';
+import { AccessTokenVerifier } from './access-token.verifier';
 
 /**
  * Global: every route needs a valid access token unless marked @Public(). It also fills the
  * request context (ip, user agent, matched route) that audit and logging read later.
  */
 @Injectable()
-export class AccessTokenGuard extends AuthGuard('jwt') {
+export class AccessTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly context: RequestContext,
-  ) {
-    super();
-  }
+    private readonly verifier: AccessTokenVerifier,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     this.context.set('ip', request.ip);
     this.context.set('userAgent', request.headers['user-agent']);
     this.context.set('routeHandler', context.getHandler() as (...args: unknown[]) => unknown);
-    const params = request.params as Record<string, string> | undefined;
-    this.context.set('targetId', params?.id);
+    this.context.set('targetId', (request.params as Record<string, string> | undefined)?.id);
 
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) {
       return true;
     }
-    return (await super.canActivate(context)) as boolean;
-  }
-
-  override handleRequest<TUser = Principal>(error: unknown, principal: unknown, _info: unknown, context: ExecutionContext): TUser {
-    if (error instanceof DomainError && error.code !== 'UNAUTHORIZED') {
-      throw error;
-    }
-    if (isUnavailableError(error)) {
-      throw error;
-    }
-    if (error || !principal) {
-      throw new UnauthorizedError();
-    }
-    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
-    request.principal = principal as Principal;
-    this.context.set('principal', principal as Principal);
-    return principal as TUser;
+    const principal = await this.verifier.verify(request.headers.authorization);
+    request.principal = principal;
+    this.context.set('principal', principal);
+    return true;
   }
 }
