@@ -71,6 +71,16 @@ describe('DELETE /credentials/{id}: the seed contract', () => {
     expect((await org.admin.get(`/credentials/${id}`)).status).toBe(200);
   });
 
+  it('accepts the page\'s curl as written (Content-Type: application/json with no body)', async () => {
+    const example = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    const notFound = await org.admin.delete(`/credentials/${example}`, { 'content-type': 'application/json' });
+    expectError(notFound, 404, 'CREDENTIAL_NOT_FOUND');
+    expect(notFound.body.message).toBe('Credential with ID 7c9e6679-7425-40de-944b-e07fc1f90ae7 not found');
+    const id = await credentialWithResources(0);
+    const deleted = await org.admin.delete(`/credentials/${id}`, { 'content-type': 'application/json' });
+    expect(deleted.status).toBe(204);
+  });
+
   it('answers 400 VALIDATION_ERROR for an id that is not a UUID', async () => {
     const response = await org.admin.delete('/credentials/not-a-uuid');
     expectError(response, 400, 'VALIDATION_ERROR');

@@ -42,6 +42,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // We install the JSON parser ourselves (below), with an empty body meaning no body.
+    bodyParser: false,
   });
 
   const fastify = app.getHttpAdapter().getInstance();
@@ -56,6 +58,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   // JSON only: Fastify also parses text/plain by default, which we refuse with 415.
   fastify.removeContentTypeParser('text/plain');
+  // An empty body with a JSON content type is no body (the public docs send exactly that with
+  // DELETE); anything else goes through Fastify's prototype-poisoning-safe parser.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses, AUTHENTICATED_ERRORS, CurrentPrincipal, Principal, Public, RateLimitBucket } from '@app/common';
+import { ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS, CurrentPrincipal, Principal, Public, RateLimitBucket } from '@app/common';
 import { AuthService } from './auth.service';
 import { AuthResponseDto, AuthUserDto, EmptyResponseDto, LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 
-const PUBLIC_ERRORS = ['VALIDATION_ERROR', 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'] as const;
+const PUBLIC_ERRORS = [...BODY_ERRORS, 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'] as const;
 
 @ApiTags('Authentication')
 @Controller('auth')

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ADMIN_ERRORS, ApiErrorResponses, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
+import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
 import { AuditedAction } from '@app/audit';
 import { CreateResourceDto, ListResourcesQueryDto, ResourceDto, UpdateResourceDto } from './dto/resource.dto';
 import { ResourcesService } from './resources.service';
@@ -17,7 +17,7 @@ export class ResourcesController {
   @AuditedAction('RESOURCE_CREATE', 'RESOURCE')
   @ApiOperation({ operationId: 'createResource', summary: 'Register a firewall; verification runs in the background' })
   @ApiCreatedResponse({ type: ResourceDto, headers: { Location: { description: 'URL of the new resource', schema: { type: 'string' } } } })
-  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
+  @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResourceDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResourceDto> {
     const created = await this.resources.create(principal, dto);
     reply.header('Location', `/api/v1/resources/${created.id}`);
@@ -44,7 +44,7 @@ export class ResourcesController {
   @AuditedAction('RESOURCE_UPDATE', 'RESOURCE')
   @ApiOperation({ operationId: 'updateResource', summary: 'Change a resource, or move it to another credential' })
   @ApiOkResponse({ type: ResourceDto })
-  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'RESOURCE_NOT_FOUND', 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
+  @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'RESOURCE_NOT_FOUND', 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
   update(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Body() dto: UpdateResourceDto): Promise<ResourceDto> {
     return this.resources.update(principal, id, dto);
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ADMIN_ERRORS, ApiErrorResponses, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
+import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
 import { AuditedAction } from '@app/audit';
 import { CredentialsService } from './credentials.service';
 import { CreateCredentialDto, CredentialDto, MigrateResourcesDto, MigrateResourcesResponseDto, UpdateCredentialDto } from './dto/credential.dto';
@@ -17,7 +17,7 @@ export class CredentialsController {
   @AuditedAction('CREDENTIAL_CREATE', 'CREDENTIAL')
   @ApiOperation({ operationId: 'createCredential', summary: 'Store a cloud credential (encrypted); verification runs in the background' })
   @ApiCreatedResponse({ type: CredentialDto, headers: { Location: { description: 'URL of the new credential', schema: { type: 'string' } } } })
-  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NAME_TAKEN')
+  @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NAME_TAKEN')
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateCredentialDto,
@@ -48,7 +48,7 @@ export class CredentialsController {
   @AuditedAction('CREDENTIAL_UPDATE', 'CREDENTIAL')
   @ApiOperation({ operationId: 'updateCredential', summary: 'Rename, or rotate keys in place (resources keep working)' })
   @ApiOkResponse({ type: CredentialDto })
-  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_NAME_TAKEN')
+  @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_NAME_TAKEN')
   update(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Body() dto: UpdateCredentialDto): Promise<CredentialDto> {
     return this.credentials.update(principal, id, dto);
   }
@@ -78,7 +78,7 @@ export class CredentialsController {
   @AuditedAction('CREDENTIAL_RESOURCES_MIGRATE', 'CREDENTIAL')
   @ApiOperation({ operationId: 'migrateCredentialResources', summary: 'Move every resource of this credential to another one, atomically' })
   @ApiOkResponse({ type: MigrateResourcesResponseDto })
-  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND')
+  @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND')
   migrateResources(
     @CurrentPrincipal() principal: Principal,
     @UuidParam() id: string,

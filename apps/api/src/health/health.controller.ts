@@ -18,6 +18,7 @@ export class HealthController {
   @Get('live')
   @ApiOperation({ operationId: 'healthLive', summary: 'The process is up' })
   @ApiOkResponse({ type: HealthDto })
+  @ApiErrorResponses('INTERNAL_ERROR')
   live(): HealthDto {
     return { status: 'ok' };
   }
@@ -25,7 +26,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ operationId: 'healthReady', summary: 'The database answers' })
   @ApiOkResponse({ type: HealthDto })
-  @ApiErrorResponses('SERVICE_UNAVAILABLE')
+  @ApiErrorResponses('INTERNAL_ERROR', 'SERVICE_UNAVAILABLE')
   async ready(): Promise<HealthDto> {
     try {
       await this.dataSource.query('SELECT 1');

@@ -59,13 +59,11 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the request body',
 };
 
-function fromHttpException(exception: HttpException): DomainError {
-  const status = exception.getStatus();
-  const cause = exception.cause as { code?: string } | undefined;
+function fromStatus(status: number, cause: { code?: string } | undefined, message: string): DomainError {
   switch (status) {
     case 400: {
       const known = cause?.code ? FASTIFY_MESSAGES[cause.code] : undefined;
-      const syntax = exception.cause instanceof SyntaxError || /JSON/i.test(exception.message);
+      const syntax = cause instanceof SyntaxError || /JSON/i.test(message);
       return new ValidationError(known ?? (syntax ? 'Request body is not valid JSON' : 'Bad request'));
     }
     case 401:
@@ -98,7 +96,12 @@ export function toDomainError(exception: unknown): DomainError {
     return new ServiceUnavailableError();
   }
   if (exception instanceof HttpException) {
-    return fromHttpException(exception);
+    return fromStatus(exception.getStatus(), exception.cause as { code?: string } | undefined, exception.message);
+  }
+  // Errors raised inside Fastify's own request handling (body parsing) carry their status.
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return fromStatus(status, exception as { code?: string }, String((exception as Error).message ?? ''));
   }
   return new InternalError();
 }

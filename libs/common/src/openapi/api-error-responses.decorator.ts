@@ -6,6 +6,8 @@ import { ErrorEnvelopeDto, FieldErrorDto } from '../http/error-envelope';
 /** What every route behind the auth guard can answer, besides its own errors. */
 export const AUTHENTICATED_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
 export const ADMIN_ERRORS: ErrorCode[] = [...AUTHENTICATED_ERRORS, 'FORBIDDEN'];
+/** What any route that reads a JSON body can answer before its handler runs. */
+export const BODY_ERRORS: ErrorCode[] = ['VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 
 /**
  * Documents each error a route can return, grouped by status, with the envelope schema and

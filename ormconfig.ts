@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfig } from './apps/api/src/config/app-config';
+import { buildDataSourceOptions } from './libs/database/src/data-source-options';
+
+/**
+ * The DataSource for the TypeORM CLI (`npm run migration:*`), with the same options the app
+ * uses: DATABASE_URL when set, otherwise the embedded PGlite database under DATA_DIR.
+ */
+const { config } = loadConfig(process.env);
+
+export default new DataSource(
+  buildDataSourceOptions({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrationsRun: false, poolSize: 2 }),
+);
