@@ -68,7 +68,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 
   await app.register(helmet, {

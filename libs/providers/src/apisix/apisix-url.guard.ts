@@ -77,7 +77,7 @@ export async function guardAdminUrl(adminUrl: string): Promise<GuardedUrl> {
 
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return true;
+  if (family === 0) {return true;}
   return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 

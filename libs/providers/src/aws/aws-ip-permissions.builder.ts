@@ -22,8 +22,8 @@ export function buildIpPermissions(
   }
   const ranges = rangesFor(address, sanitizeDescription(description));
 
-  if (protocol === 'all') return { ok: true, permissions: [{ IpProtocol: '-1', ...ranges }] };
-  if (protocol === 'icmp') return { ok: true, permissions: [{ IpProtocol: 'icmp', FromPort: -1, ToPort: -1, ...ranges }] };
+  if (protocol === 'all') {return { ok: true, permissions: [{ IpProtocol: '-1', ...ranges }] };}
+  if (protocol === 'icmp') {return { ok: true, permissions: [{ IpProtocol: 'icmp', FromPort: -1, ToPort: -1, ...ranges }] };}
 
   const ports = portsOf(config);
   if (!ports) {
@@ -39,7 +39,7 @@ export function buildIpPermissions(
 export function groupHasPermission(group: SecurityGroup, wanted: IpPermission): boolean {
   const wantedCidr = wanted.IpRanges?.[0]?.CidrIp ?? wanted.Ipv6Ranges?.[0]?.CidrIpv6;
   return (group.IpPermissions ?? []).some((existing) => {
-    if (normalizeProtocol(existing.IpProtocol) !== normalizeProtocol(wanted.IpProtocol)) return false;
+    if (normalizeProtocol(existing.IpProtocol) !== normalizeProtocol(wanted.IpProtocol)) {return false;}
     // AWS ignores ports for "all traffic" rules and omits them in answers.
     if (wanted.IpProtocol !== '-1' && (existing.FromPort !== wanted.FromPort || existing.ToPort !== wanted.ToPort)) {
       return false;
