@@ -12,6 +12,10 @@ import {
 import { startApisixFakeServer, type ApisixFakeServer } from '../fakes/apisix-fake-server';
 import { recordOutcomes } from './outcome-recorder';
 
+// The adapter calls undici's fetch (with its connect-time address check); spy on that export.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const undici = require('undici') as typeof import('undici');
+
 const ADMIN_KEY = 'c0ffee-admin-key-for-tests-4242';
 const UPSTREAM = { type: 'roundrobin', nodes: { '10.1.0.5:8080': 1 } };
 
@@ -71,7 +75,7 @@ describe('verifyCredential', () => {
   });
 
   it("flags APISIX's well-known default key as UNSAFE without sending it", async () => {
-    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const fetchSpy = jest.spyOn(undici, 'fetch');
     const outcome = await adapter.verifyCredential(secret({ adminKey: APISIX_DEFAULT_ADMIN_KEY }));
     expect(outcome).toEqual({
       ok: false,
@@ -124,7 +128,7 @@ describe('SSRF guard', () => {
     ['http://metadata.google.internal/computeMetadata/v1/', /cloud metadata service \(metadata\.google\.internal\)/],
     ['file:///etc/passwd', /must use http or https/],
   ])('refuses %s as UNSAFE without making a request', async (adminUrl, reason) => {
-    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const fetchSpy = jest.spyOn(undici, 'fetch');
     const outcome = await adapter.verifyCredential(secret({ adminUrl }));
     expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
     expect(!outcome.ok && outcome.reason).toMatch(reason);
@@ -135,7 +139,7 @@ describe('SSRF guard', () => {
     const lookup = jest
       .spyOn(dns.promises, 'lookup')
       .mockResolvedValue([{ address: '10.0.0.8', family: 4 }, { address: '169.254.169.254', family: 4 }] as never);
-    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const fetchSpy = jest.spyOn(undici, 'fetch');
     const outcome = await adapter.authorizeIngress(secret({ adminUrl: 'http://gateway.example.test:9180' }), route('admin'), rule('203.0.113.7/32'));
     expect(outcome).toEqual({
       ok: false,
@@ -151,13 +155,13 @@ describe('SSRF guard', () => {
     const port = new URL(fake.url).port;
     expect(await adapter.verifyCredential(secret({ adminUrl: `http://localhost:${port}` }))).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
     jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.20.30.40', family: 4 }] as never);
-    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockResolvedValue(Response.json({ total: 0, list: [] }));
+    const fetchSpy = jest.spyOn(undici, 'fetch').mockResolvedValue(undici.Response.json({ total: 0, list: [] }));
     expect(await adapter.verifyCredential(secret({ adminUrl: 'http://apisix.corp.test:9180/' }))).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
     expect(String(fetchSpy.mock.calls[0][0])).toBe('http://apisix.corp.test:9180/apisix/admin/routes');
   });
 
   it('keeps a path prefix of the admin URL', async () => {
-    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockResolvedValue(Response.json({ total: 0, list: [] }));
+    const fetchSpy = jest.spyOn(undici, 'fetch').mockResolvedValue(undici.Response.json({ total: 0, list: [] }));
     await adapter.verifyCredential(secret({ adminUrl: 'http://127.0.0.1:9180/gateway/' }));
     expect(String(fetchSpy.mock.calls[0][0])).toBe('http://127.0.0.1:9180/gateway/apisix/admin/routes');
   });
@@ -290,3 +294,16 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+describe('DNS rebinding', () => {
+  it('re-checks the addresses when connecting: a name that turns into a metadata address is refused', async () => {
+    // First answer (the guard's check): a private address. Second answer (at connect time): metadata.
+    jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.0.0.9', family: 4 }] as never);
+    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((_host: string, _options: unknown, callback: (e: null, a: unknown) => void) => {
+      callback(null, [{ address: '169.254.169.254', family: 4 }]);
+    }) as never);
+    const outcome = await adapter.verifyCredential(secret({ adminUrl: 'http://rebinding.example.test:9180' }));
+    expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
+    expect(lookup).toHaveBeenCalled();
+  });
+});

@@ -10,7 +10,8 @@ import type {
 import { parseSingleAddressCidr, sameIngressEntry, type SingleAddressCidr } from '../shared/ingress-cidr.util';
 import { KeyedMutex } from '../shared/keyed-mutex';
 import { fail, quoteProviderMessage, succeed, withoutSecrets, type ProviderFailure } from '../shared/provider-outcome.util';
-import { guardAdminUrl } from './apisix-url.guard';
+import { fetch, type Response } from 'undici';
+import { guardAdminUrl, guardedAgent } from './apisix-url.guard';
 
 /** Shipped in APISIX's sample config; anyone on the internet can use it, so a gateway with it is open. */
 export const APISIX_DEFAULT_ADMIN_KEY = 'edd1c9f034335f136f87ad84b625c8f1';
@@ -149,6 +150,7 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
         // A redirect could carry the admin key to a host the URL guard never checked.
         redirect: 'manual',
         signal: AbortSignal.timeout(this.options.timeoutMs),
+        dispatcher: guardedAgent,
       });
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
@@ -175,6 +177,9 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
     const err = error as { name?: string; cause?: { code?: string; name?: string } } | undefined;
     if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.cause?.name === 'ConnectTimeoutError') {
       return fail('TIMEOUT', `APISIX did not answer within ${this.options.timeoutMs} ms.`);
+    }
+    if (err?.cause?.code === 'EENTRYGUARDBLOCKED') {
+      return fail('UNSAFE', 'The APISIX admin host now resolves to a link-local or metadata address; EntryGuard will not call it.');
     }
     const what = err?.cause?.code === 'ECONNREFUSED' ? 'the connection was refused' : 'the network failed';
     return fail('UNREACHABLE', `Could not reach the APISIX Admin API: ${what}.`);

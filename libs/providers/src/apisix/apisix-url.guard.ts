@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import dns from 'node:dns';
+import dns, { type LookupAddress } from 'node:dns';
+import { Agent } from 'undici';
 import { fail, type ProviderFailure } from '../shared/provider-outcome.util';
 
 /**
@@ -84,3 +85,32 @@ export function isBlockedAddress(address: string): boolean {
 function refuse(kind: ProviderFailure['kind'], reason: string): GuardedUrl {
   return { ok: false, outcome: fail(kind, reason) };
 }
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * The guard above checks the addresses once; the connection then resolves the name again. A
+ * hostile DNS server could answer "public" the first time and "metadata" the second (DNS
+ * rebinding). This lookup runs at connect time and refuses blocked addresses there too.
+ */
+function connectTimeLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
+  dns.lookup(hostname, { all: true, verbatim: true }, (error, addresses) => {
+    if (error) {
+      callback(error, []);
+      return;
+    }
+    const usable = addresses.filter((entry) => !isBlockedAddress(entry.address));
+    if (usable.length !== addresses.length || usable.length === 0) {
+      callback(Object.assign(new Error(`refusing to connect to a blocked address for ${hostname}`), { code: 'EENTRYGUARDBLOCKED' }), []);
+      return;
+    }
+    if (options.all) {
+      callback(null, usable);
+    } else {
+      callback(null, usable[0].address, usable[0].family);
+    }
+  });
+}
+
+/** The HTTP agent for every Admin API call: connect-time address checks, no keep-alive reuse across hosts. */
+export const guardedAgent = new Agent({ connect: { lookup: connectTimeLookup as never } });
