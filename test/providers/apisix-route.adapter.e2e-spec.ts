@@ -13,7 +13,6 @@ import { startApisixFakeServer, type ApisixFakeServer } from '../fakes/apisix-fa
 import { recordOutcomes } from './outcome-recorder';
 
 // The adapter calls undici's fetch (with its connect-time address check); spy on that export.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const undici = require('undici') as typeof import('undici');
 
 const ADMIN_KEY = 'c0ffee-admin-key-for-tests-4242';
