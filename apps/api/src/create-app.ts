@@ -5,6 +5,7 @@ import { LogController } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import { RequestWithPrincipal } from '@app/common';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
@@ -51,8 +52,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     reply.header('X-Request-Id', request.id);
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    const principal = (request as RequestWithPrincipal).principal;
     request.log.info(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime), userId: (request as { principal?: { userId?: string } }).principal?.userId },
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        userId: principal?.kind === 'user' ? principal.userId : undefined,
+        organizationId: principal?.organizationId,
+      },
       'request completed',
     );
   });
