@@ -40,6 +40,8 @@ const shared = {
 };
 
 module.exports = {
+  // A global option in Jest 30 (ignored inside a project): the e2e specs boot real apps.
+  testTimeout: 60000,
   projects: [
     {
       ...shared,
@@ -52,7 +54,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };

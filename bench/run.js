@@ -9,7 +9,7 @@
 //
 // Env: BENCH_DURATION (s per run, default 10; --smoke 2), BENCH_CONNECTIONS (50),
 //      BENCH_WARMUP (s per target before each read/POST run; 2, --smoke 0.5),
-//      BENCH_DELETE_SAMPLES (300, --smoke 40), BENCH_KEEP_DB=1 (keep the database),
+//      BENCH_DELETE_SAMPLES (500, --smoke 100), BENCH_KEEP_DB=1 (keep the database),
 //      BENCH_PG_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
 //      BENCH_REDIS_URL (pass REDIS_URL to the service: rate-limit counters in Redis, as in production).
 const fs = require('node:fs');
@@ -33,7 +33,7 @@ const SMOKE = argv.has('--smoke');
 const DURATION = Number(process.env.BENCH_DURATION || (SMOKE ? 2 : 10));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 const WARMUP = Number(process.env.BENCH_WARMUP || (SMOKE ? 0.5 : 2));
-const DELETE_SAMPLES = Number(process.env.BENCH_DELETE_SAMPLES || (SMOKE ? 40 : 300));
+const DELETE_SAMPLES = Number(process.env.BENCH_DELETE_SAMPLES || (SMOKE ? 100 : 500));
 const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
 const LAYOUT = SMOKE
   ? { big: { credentials: 50, resources: 2_000 }, small: { count: 3, credentials: 10, resources: 100 } }
@@ -82,6 +82,30 @@ async function login(baseUrl, org, email, password) {
   const body = await res.json().catch(() => ({}));
   if (res.status !== 200 || !body.accessToken) throw new Error(`login to ${org.slug} failed: ${res.status} ${JSON.stringify(body)}`);
   return body.accessToken;
+}
+
+/**
+ * Proof that seeded ciphertext is real: the service decrypts one (in a small org, so the big
+ * org's rows stay as seeded) when asked to verify it. The provider call itself fails fast,
+ * since AWS_ENDPOINT_URL points at a closed local port; only a decryption failure matters here.
+ */
+async function checkSeededSecret(baseUrl, data, password) {
+  const org = data.orgs.small1;
+  try {
+    const token = await login(baseUrl, org, data.email, password);
+    const res = await fetch(`${baseUrl}/api/v1/credentials/${org.credentialIds[0]}/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (res.status !== 200) return [`seeded-secret check: POST /credentials/{id}/verify answered ${res.status} ${JSON.stringify(body)}`];
+    if (/decrypt/i.test(String(body.verificationError))) return [`seeded ciphertext does NOT decrypt in the service: ${body.verificationError}`];
+    log(`seeded ciphertext decrypts in the service (provider answer: ${body.verificationError ?? 'ok'})`);
+    return [];
+  } catch (error) {
+    return [`seeded-secret check failed: ${error.message}`];
+  }
 }
 
 /** Key order does not matter to a client; everything else does. */
@@ -183,6 +207,8 @@ async function main() {
     empty: await login(serviceUrl, data.orgs.empty, data.email, password),
   };
 
+  warnings.push(...(await checkSeededSecret(serviceUrl, data, password)));
+
   const baselinePort = await freePort();
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
   const baseline = start('baseline', [path.join(__dirname, 'baseline/server.js')], {
@@ -200,6 +226,7 @@ async function main() {
   const baselineTarget = { name: 'baseline', url: baselineUrl };
   const rows = [];
   for (const scenario of scenarios(ctx)) {
+    if (interrupted) throw new Error('interrupted');
     try {
       await runScenario(scenario, scenario.baseline ? [serviceTarget, baselineTarget] : [serviceTarget], ctx, rows);
     } catch (error) {
@@ -209,7 +236,8 @@ async function main() {
   }
   judge(rows);
 
-  log('DELETE latency: 0 vs 100k resources');
+  if (interrupted) throw new Error('interrupted');
+  log(`DELETE latency: 0 vs ${data.orgs.big.resourceCount} resources`);
   const warm = Math.min(10, Math.ceil(DELETE_SAMPLES / 10));
   const sides = [
     { label: 'empty', org: data.orgs.empty, token: tokens.empty },
@@ -240,7 +268,14 @@ async function main() {
   return argv.has('--strict') && missed ? 1 : 0;
 }
 
-async function cleanup() {
+// Once only: Ctrl-C and the failing main() may both ask for it.
+let cleaning = null;
+function cleanup() {
+  cleaning ??= doCleanup();
+  return cleaning;
+}
+
+async function doCleanup() {
   for (const child of state.children.reverse()) await stop(child).catch(() => {});
   await state.pool?.end().catch(() => {});
   if (state.dbName && !KEEP_DB) {

@@ -13,6 +13,7 @@ const is = (status) => (s) => s === status;
 
 function scenarios(ctx) {
   const big = ctx.data.orgs.big;
+  let postCount = 0; // shared by warm-up and measured run: every name is used once
   return [
     {
       name: 'GET /credentials/{id}',
@@ -39,19 +40,16 @@ function scenarios(ctx) {
     {
       // Encrypts, inserts and audits in one transaction. Names are unique per request.
       name: 'POST /credentials',
-      next: () => {
-        let n = 0;
-        return () => ({
+      next: () => () => ({
           method: 'POST',
           path: '/api/v1/credentials',
-          body: {
-            name: `bench-post-${ctx.stamp}-${n++}`,
-            provider: 'AWS',
-            credentialType: 'ACCESS_KEY',
-            credentialData: { accessKeyId: 'AKIAEXAMPLE0000001', secretAccessKey: 'x' },
-          },
-        });
-      },
+        body: {
+          name: `bench-post-${ctx.stamp}-${postCount++}`,
+          provider: 'AWS',
+          credentialType: 'ACCESS_KEY',
+          credentialData: { accessKeyId: 'AKIAEXAMPLE0000001', secretAccessKey: 'x' },
+        },
+      }),
       expected: is(201),
     },
     {

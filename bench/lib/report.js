@@ -75,6 +75,9 @@ function render(rows, deletion, meta) {
   out.push('baseline = bare Fastify + pg (Pool max 20): same HS256 JWT verification, same per-request user-check query, same SQL and JSON shape;');
   out.push('           no NestJS/TypeORM/CLS, no helmet, no request logging, no rate limiting. The gap is framework overhead.');
   for (const r of rows) {
+    if (r.result.socketErrors) {
+      out.push(`  ! ${r.scenario} [${r.target}] ${r.result.socketErrors} socket errors, of which ${r.result.timeouts} timeouts (no answer within 10 s)`);
+    }
     if (r.result.firstUnexpected) out.push(`  ! ${r.scenario} [${r.target}] first unexpected response: ${r.result.firstUnexpected.replace(/\s+/g, ' ')}`);
     if (r.bodyCheck) out.push(`  ${r.bodyCheck.same ? '=' : '!'} ${r.scenario}: ${r.bodyCheck.note}`);
   }

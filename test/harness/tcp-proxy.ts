@@ -9,7 +9,12 @@ export interface TcpProxy {
   readonly port: number;
   /** Destroys every open connection and stops listening: new connections are refused. */
   pause(): Promise<void>;
-  /** Listens again on the same port. */
+  /**
+   * Destroys every open connection but keeps listening: new connections are accepted and
+   * then never answered (a network partition, as opposed to a refused connection).
+   */
+  blackhole(): Promise<void>;
+  /** Forwards again, listening on the same port if paused. */
   resume(): Promise<void>;
   close(): Promise<void>;
 }
@@ -18,18 +23,22 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let forwarding = true;
 
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
   };
 
   const handle = (client: Socket) => {
-    const upstream = createConnection({ host: targetHost, port: targetPort });
     track(client);
+    if (!forwarding) {
+      client.pause();
+      return;
+    }
+    const upstream = createConnection({ host: targetHost, port: targetPort });
     track(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     client.pipe(upstream);
@@ -48,13 +57,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       });
     });
 
-  const stop = async () => {
-    const current = server;
-    server = undefined;
+  const dropConnections = () => {
     for (const socket of sockets) {
       socket.destroy();
     }
     sockets.clear();
+  };
+
+  const stop = async () => {
+    const current = server;
+    server = undefined;
+    dropConnections();
     if (current) {
       await new Promise<void>((resolve) => current.close(() => resolve()));
     }
@@ -66,7 +79,19 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return port;
     },
     pause: stop,
+    async blackhole() {
+      forwarding = false;
+      dropConnections();
+      if (!server) {
+        await listen();
+      }
+    },
     async resume() {
+      if (!forwarding) {
+        // Connections accepted while black-holed never reached the target: let them fail.
+        dropConnections();
+      }
+      forwarding = true;
       if (!server) {
         await listen();
       }

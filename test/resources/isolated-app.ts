@@ -9,7 +9,13 @@ import { startTestApp, TestApp } from '../harness/test-app';
  */
 export async function startIsolatedApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
   const database = await createFreshDatabase('entryguard_iso');
-  const t = await startTestApp({ ...env, DATABASE_URL: database.url });
+  let t: TestApp;
+  try {
+    t = await startTestApp({ ...env, DATABASE_URL: database.url });
+  } catch (error) {
+    await dropDatabase(database.name);
+    throw error;
+  }
   const close = t.close.bind(t);
   t.close = async () => {
     try {

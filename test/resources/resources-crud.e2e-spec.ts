@@ -4,6 +4,9 @@ import { awsCredentialBody, awsResourceBody, registerOrganization, TestOrganizat
 import { TestApp } from '../harness/test-app';
 import { expectSingleAuditRow, gcpCredentialBody, ISO_UTC, RESOURCE_KEYS, startIsolatedApp, withAuditDelta } from './isolated-app';
 
+// The e2e project's testTimeout does not reach hooks and tests here: app start, a fresh database, background jobs.
+jest.setTimeout(60_000);
+
 /** Create, list, get, patch, delete: responses, database rows and exactly one audit row each. */
 describe('Resources: CRUD', () => {
   let t: TestApp;
@@ -233,6 +236,11 @@ describe('Resources: CRUD', () => {
     const elsewhere = await other.admin.post('/resources', awsResourceBody(foreignCredential.id, { resourceIdentifier: first.resourceIdentifier }));
     expect(elsewhere.status).toBe(201);
     expect(await count()).toBe(3);
+
+    const gcp = (await org.admin.post('/credentials', gcpCredentialBody())).body;
+    const rule = { name: 'GCP rule', credentialId: gcp.id, provider: 'GCP', resourceType: 'FIREWALL_RULE', resourceIdentifier: `allow-${randomUUID().slice(0, 8)}` };
+    expect((await org.admin.post('/resources', rule)).status).toBe(201);
+    expectError(await org.admin.post('/resources', { ...rule, name: 'GCP rule again' }), 409, 'RESOURCE_ALREADY_EXISTS');
 
     const third = await createResource();
     const patched = await org.admin.patch(`/resources/${third.id}`, { resourceIdentifier: first.resourceIdentifier });

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ApiResponse, expectError } from '../harness/api-client';
-import { awsCredentialBody, awsResourceBody, registerOrganization, TestOrganization } from '../harness/factories';
+import { awsCredentialBody, awsResourceBody, createMember, registerOrganization, TestOrganization } from '../harness/factories';
 import { TestApp } from '../harness/test-app';
 import { expectSingleAuditRow, gcpCredentialBody, startIsolatedApp, withAuditDelta } from './isolated-app';
+
+// The e2e project's testTimeout does not reach hooks and tests here: app start, a fresh database, background jobs.
+jest.setTimeout(60_000);
 
 function fields(response: ApiResponse): string[] {
   return (response.body.details ?? []).map((d: { field: string }) => d.field);
@@ -39,35 +42,35 @@ describe('Resources: validation', () => {
     return body;
   };
 
-  const createCases: Array<[string, (credentialId: string) => Record<string, unknown>, string]> = [
-    ['an unknown top-level field', (id) => awsResourceBody(id, { owner: 'me' }), 'owner'],
-    ['isActive on create (not a create field)', (id) => awsResourceBody(id, { isActive: true }), 'isActive'],
-    ['an unknown config field', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 22, cidr: '0.0.0.0/0' } }), 'config.cidr'],
-    ['a group id without sg-', (id) => awsResourceBody(id, { resourceIdentifier: 'web-admin' }), 'resourceIdentifier'],
-    ['a malformed sg- id', (id) => awsResourceBody(id, { resourceIdentifier: 'sg-XYZ' }), 'resourceIdentifier'],
-    ['a too-short sg- id', (id) => awsResourceBody(id, { resourceIdentifier: 'sg-123' }), 'resourceIdentifier'],
-    ['port 0', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 0 } }), 'config.port'],
-    ['port 70000', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 70000 } }), 'config.port'],
-    ['a fractional port', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 22.5 } }), 'config.port'],
-    ['a port given as a string', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: '22' } }), 'config.port'],
-    ['both port and ports', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 22, ports: [23] } }), 'config.port'],
-    ['an empty ports list', (id) => awsResourceBody(id, { config: { protocol: 'tcp', ports: [] } }), 'config.ports'],
-    ['a port 70000 inside ports', (id) => awsResourceBody(id, { config: { protocol: 'tcp', ports: [22, 70000] } }), 'config.ports'],
-    ['an unknown protocol', (id) => awsResourceBody(id, { config: { protocol: 'sctp', port: 22 } }), 'config.protocol'],
-    ['a port for icmp', (id) => awsResourceBody(id, { config: { protocol: 'icmp', port: 22 } }), 'config.port'],
-    ['a missing region', (id) => ({ ...withoutRegion(), credentialId: id }), 'region'],
-    ['a null region', (id) => awsResourceBody(id, { region: null }), 'region'],
-    ['a region that is no AWS region', (id) => awsResourceBody(id, { region: 'Europe West' }), 'region'],
-    ['a missing config for AWS', (id) => ({ ...withoutConfig(), credentialId: id }), 'config'],
-    ['a config that is not an object', (id) => awsResourceBody(id, { config: 'tcp/22' }), 'config'],
-    ['a resourceType of another provider', (id) => awsResourceBody(id, { resourceType: 'FIREWALL_RULE' }), 'resourceType'],
-    ['an unknown provider', (id) => awsResourceBody(id, { provider: 'ORACLE' }), 'provider'],
-    ['a credentialId that is not a UUID', () => awsResourceBody('cred-1'), 'credentialId'],
-    ['an empty name', (id) => awsResourceBody(id, { name: '   ' }), 'name'],
-    ['a name over 200 characters', (id) => awsResourceBody(id, { name: 'x'.repeat(201) }), 'name'],
+  const createCases: Array<[string, string, (credentialId: string) => Record<string, unknown>]> = [
+    ['an unknown top-level field', 'owner', (id) => awsResourceBody(id, { owner: 'me' })],
+    ['isActive on create (not a create field)', 'isActive', (id) => awsResourceBody(id, { isActive: true })],
+    ['an unknown config field', 'config.cidr', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 22, cidr: '0.0.0.0/0' } })],
+    ['a group id without sg-', 'resourceIdentifier', (id) => awsResourceBody(id, { resourceIdentifier: 'web-admin' })],
+    ['a malformed sg- id', 'resourceIdentifier', (id) => awsResourceBody(id, { resourceIdentifier: 'sg-XYZ' })],
+    ['a too-short sg- id', 'resourceIdentifier', (id) => awsResourceBody(id, { resourceIdentifier: 'sg-123' })],
+    ['port 0', 'config.port', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 0 } })],
+    ['port 70000', 'config.port', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 70000 } })],
+    ['a fractional port', 'config.port', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 22.5 } })],
+    ['a port given as a string', 'config.port', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: '22' } })],
+    ['both port and ports', 'config.port', (id) => awsResourceBody(id, { config: { protocol: 'tcp', port: 22, ports: [23] } })],
+    ['an empty ports list', 'config.ports', (id) => awsResourceBody(id, { config: { protocol: 'tcp', ports: [] } })],
+    ['a port 70000 inside ports', 'config.ports', (id) => awsResourceBody(id, { config: { protocol: 'tcp', ports: [22, 70000] } })],
+    ['an unknown protocol', 'config.protocol', (id) => awsResourceBody(id, { config: { protocol: 'sctp', port: 22 } })],
+    ['a port for icmp', 'config.port', (id) => awsResourceBody(id, { config: { protocol: 'icmp', port: 22 } })],
+    ['a missing region', 'region', (id) => ({ ...withoutRegion(), credentialId: id })],
+    ['a null region', 'region', (id) => awsResourceBody(id, { region: null })],
+    ['a region that is no AWS region', 'region', (id) => awsResourceBody(id, { region: 'Europe West' })],
+    ['a missing config for AWS', 'config', (id) => ({ ...withoutConfig(), credentialId: id })],
+    ['a config that is not an object', 'config', (id) => awsResourceBody(id, { config: 'tcp/22' })],
+    ['a resourceType of another provider', 'resourceType', (id) => awsResourceBody(id, { resourceType: 'FIREWALL_RULE' })],
+    ['an unknown provider', 'provider', (id) => awsResourceBody(id, { provider: 'ORACLE' })],
+    ['a credentialId that is not a UUID', 'credentialId', () => awsResourceBody('cred-1')],
+    ['an empty name', 'name', (id) => awsResourceBody(id, { name: '   ' })],
+    ['a name over 200 characters', 'name', (id) => awsResourceBody(id, { name: 'x'.repeat(201) })],
   ];
 
-  it.each(createCases)('POST /resources with %s: 400 naming %s, no row, one FAILURE audit row', async (_label, build, field) => {
+  it.each(createCases)('POST /resources with %s: 400 naming %s, no row, one FAILURE audit row', async (_label, field, build) => {
     const before = await resourceCount();
     const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.post('/resources', build(credentialId)));
     expectError(response, 400, 'VALIDATION_ERROR');
@@ -119,22 +122,22 @@ describe('Resources: validation', () => {
       expect(rows[0]).toEqual(before);
     });
 
-    const patchCases: Array<[string, Record<string, unknown>, string]> = [
-      ['provider', { provider: 'GCP' }, 'provider'],
-      ['provider, even unchanged', { provider: 'AWS' }, 'provider'],
-      ['resourceType', { resourceType: 'SECURITY_GROUP' }, 'resourceType'],
-      ['an unknown field', { colour: 'blue' }, 'colour'],
-      ['port 0', { config: { protocol: 'tcp', port: 0 } }, 'config.port'],
-      ['port 70000', { config: { protocol: 'tcp', port: 70000 } }, 'config.port'],
-      ['an unknown config field', { config: { protocol: 'tcp', port: 22, note: 'x' } }, 'config.note'],
-      ['a bad sg- id', { resourceIdentifier: 'sg-nothex!' }, 'resourceIdentifier'],
-      ['a null region', { region: null }, 'region'],
-      ['a bad region', { region: 'mars-north-1a' }, 'region'],
-      ['an isActive that is not a boolean', { isActive: 'yes' }, 'isActive'],
-      ['a credentialId that is not a UUID', { credentialId: 'abc' }, 'credentialId'],
+    const patchCases: Array<[string, string, Record<string, unknown>]> = [
+      ['provider', 'provider', { provider: 'GCP' }],
+      ['provider, even unchanged', 'provider', { provider: 'AWS' }],
+      ['resourceType', 'resourceType', { resourceType: 'SECURITY_GROUP' }],
+      ['an unknown field', 'colour', { colour: 'blue' }],
+      ['port 0', 'config.port', { config: { protocol: 'tcp', port: 0 } }],
+      ['port 70000', 'config.port', { config: { protocol: 'tcp', port: 70000 } }],
+      ['an unknown config field', 'config.note', { config: { protocol: 'tcp', port: 22, note: 'x' } }],
+      ['a bad sg- id', 'resourceIdentifier', { resourceIdentifier: 'sg-nothex!' }],
+      ['a null region', 'region', { region: null }],
+      ['a bad region', 'region', { region: 'mars-north-1a' }],
+      ['an isActive that is not a boolean', 'isActive', { isActive: 'yes' }],
+      ['a credentialId that is not a UUID', 'credentialId', { credentialId: 'abc' }],
     ];
 
-    it.each(patchCases)('PATCH with %s: 400 naming %s, nothing changed, one FAILURE row', async (_label, body, field) => {
+    it.each(patchCases)('PATCH with %s: 400 naming %s, nothing changed, one FAILURE row', async (_label, field, body) => {
       const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.patch(`/resources/${resource.id}`, body));
       expectError(response, 400, 'VALIDATION_ERROR');
       expect(fields(response)).toContain(field);
@@ -149,10 +152,29 @@ describe('Resources: validation', () => {
   });
 
   // decisions.md §1, order of checks: validation (400) before existence (404).
+  // APP BUG: ResourcesService.update validates the merged spec only after the row lookup.
   it('PATCH of a random id with a port of 70000 is 400 VALIDATION_ERROR (validation before existence)', async () => {
     const response = await org.admin.patch(`/resources/${randomUUID()}`, { config: { protocol: 'tcp', port: 70000 } });
     expectError(response, 400, 'VALIDATION_ERROR');
     expect(fields(response)).toEqual(['config.port']);
+  });
+
+  it('a form-urlencoded body is 415 UNSUPPORTED_MEDIA_TYPE (JSON only)', async () => {
+    const before = await resourceCount();
+    const response = await org.admin.post('/resources', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(await resourceCount()).toBe(before);
+  });
+
+  // decisions.md §1: authentication (401), then role (403), then validation (400).
+  // APP BUG: Fastify's JSON parser rejects the body before Nest's guards run.
+  it('malformed JSON without a token is 401 UNAUTHORIZED, not 400', async () => {
+    expectError(await org.anonymous.post('/resources', '{"name": ', { 'content-type': 'application/json' }), 401, 'UNAUTHORIZED');
+  });
+
+  it('malformed JSON from a member is 403 FORBIDDEN, not 400', async () => {
+    const member = await createMember(t, org);
+    expectError(await member.post('/resources', '{"name": ', { 'content-type': 'application/json' }), 403, 'FORBIDDEN');
   });
 
   it.each([
@@ -166,9 +188,9 @@ describe('Resources: validation', () => {
     expect(response.body.details).toEqual([{ field: 'id', message: 'must be a UUID' }]);
   });
 
-  it('a body that is not JSON is 415, malformed JSON 400, and neither stores anything', async () => {
+  it('a text/plain body is 415, malformed JSON or a JSON array 400, and none stores anything', async () => {
     const before = await resourceCount();
-    expectError(await org.admin.post('/resources', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(await org.admin.post('/resources', 'name=x', { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     expectError(await org.admin.post('/resources', '{"name": ', { 'content-type': 'application/json' }), 400, 'VALIDATION_ERROR');
     expectError(await org.admin.post('/resources', '[]'), 400, 'VALIDATION_ERROR');
     expect(await resourceCount()).toBe(before);

@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { RequestWithPrincipal } from '@app/common';
+import { installBodyParsers } from './body-parsers';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
@@ -65,20 +66,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       'request completed',
     );
   });
-  // JSON only: Fastify also parses text/plain by default, which we refuse with 415.
-  fastify.removeContentTypeParser('text/plain');
-  // An empty body with a JSON content type is no body (the public docs send exactly that with
-  // DELETE); anything else goes through Fastify's prototype-poisoning-safe parser.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    void parseJson(request, text, done);
-  });
+  installBodyParsers(fastify);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -87,6 +75,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         scriptSrc: ["'self'", "'unsafe-inline'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
+        // TLS is terminated in front of us; forcing https here breaks plain-http deployments and the docs.
+        upgradeInsecureRequests: null,
       },
     },
   });

@@ -16,12 +16,6 @@ export class AuditController {
   @ApiOkResponse({ type: AuditLogPageDto })
   @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR')
   list(@CurrentPrincipal() principal: Principal, @Query() query: AuditLogQueryDto): Promise<AuditLogPageDto> {
-    const { page, size, from, to, ...filter } = query;
-    return this.audit.list(
-      principal.organizationId,
-      { ...filter, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined },
-      page,
-      size,
-    );
+    return this.audit.list(principal.organizationId, query);
   }
 }

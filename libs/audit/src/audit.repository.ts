@@ -46,7 +46,8 @@ export interface AuditFilter {
   resourceId?: string;
   result?: string;
   from?: Date;
-  to?: Date;
+  /** Exclusive upper bound. */
+  toExclusive?: Date;
 }
 
 const COLUMNS = `id, event_type, actor_email, actor_type, resource_type, resource_id, resource_name, result,
@@ -97,7 +98,7 @@ export class AuditRepository {
     if (filter.resourceId) {add('resource_id = ?', filter.resourceId);}
     if (filter.result) {add('result = ?', filter.result);}
     if (filter.from) {add('created_at >= ?', filter.from);}
-    if (filter.to) {add('created_at <= ?', filter.to);}
+    if (filter.toExclusive) {add('created_at < ?', filter.toExclusive);}
     const whereSql = where.join(' AND ');
     const manager = this.txHost.tx;
     const [count, rows] = await Promise.all([

@@ -3,7 +3,7 @@ import { RequestContext, toIsoUtc } from '@app/common';
 import { AuditEvent } from './audit-event';
 import { sanitizeAuditDetails } from './audit-details';
 import { AuditFilter, AuditRepository, AuditRow } from './audit.repository';
-import { AuditLogDto, AuditLogPageDto } from './dto/audit-log.dto';
+import { AuditLogDto, AuditLogPageDto, AuditLogQueryDto } from './dto/audit-log.dto';
 
 @Injectable()
 export class AuditService {
@@ -42,7 +42,9 @@ export class AuditService {
     });
   }
 
-  async list(organizationId: string, filter: AuditFilter, page: number, size: number): Promise<AuditLogPageDto> {
+  async list(organizationId: string, query: AuditLogQueryDto): Promise<AuditLogPageDto> {
+    const { page, size, from, to, ...rest } = query;
+    const filter: AuditFilter = { ...rest, from: from ? new Date(from) : undefined, toExclusive: to ? inclusiveUpperBound(to) : undefined };
     const { rows, total } = await this.repository.page(organizationId, filter, page, size);
     return {
       content: rows.map(toDto),
@@ -52,6 +54,16 @@ export class AuditService {
       size,
     };
   }
+}
+
+/**
+ * `to` is inclusive at the precision it is written in: "...T10:00:05Z" covers that whole second
+ * (the API prints whole seconds), "...T10:00:05.250Z" that millisecond, a bare date that day.
+ */
+function inclusiveUpperBound(to: string): Date {
+  const fraction = /\.(\d+)/.exec(to)?.[1];
+  const stepMs = fraction ? 1000 / 10 ** Math.min(fraction.length, 3) : to.includes('T') ? 1000 : 86_400_000;
+  return new Date(new Date(to).getTime() + stepMs);
 }
 
 function toDto(row: AuditRow): AuditLogDto {

@@ -97,3 +97,17 @@ export function validateResourceSpec(spec: ResourceSpec): void {
     throw new ValidationError('Request validation failed', errors);
   }
 }
+
+/**
+ * The checks a PATCH body can get before its resource is looked up (validation comes before
+ * existence): a traffic config is checked for shape whatever the provider turns out to be.
+ */
+export function validateResourcePatchShape(config: Record<string, unknown> | undefined): void {
+  if (!config || !Object.keys(config).length) {
+    return;
+  }
+  const errors = checkTrafficConfig(config, false);
+  if (errors.length) {
+    throw new ValidationError('Request validation failed', errors);
+  }
+}

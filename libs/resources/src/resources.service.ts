@@ -6,7 +6,7 @@ import { AuditService } from '@app/audit';
 import { CreateResourceDto, ListResourcesQueryDto, ResourceDto, UpdateResourceDto } from './dto/resource.dto';
 import { CREDENTIAL_ACCESS, CredentialAccess, LinkableCredential } from './ports/credential-access.port';
 import { LinkedCredentialNotFoundError, ResourceNotFoundError, VerificationFailedError } from './resource.errors';
-import { validateResourceSpec } from './resource-spec.validation';
+import { validateResourcePatchShape, validateResourceSpec } from './resource-spec.validation';
 import { ResourceVerifier } from './resource-verifier';
 import { ResourceRow, ResourcesRepository, ResourceWrite, toResourceDto } from './resources.repository';
 
@@ -76,6 +76,7 @@ export class ResourcesService {
     if (!fields.length) {
       throw new ValidationError('Request validation failed', [{ field: 'body', message: 'provide at least one field to change' }]);
     }
+    validateResourcePatchShape(dto.config);
     const organizationId = principal.organizationId;
     let reverify = false;
     const updated = await this.txHost.withTransaction(async () => {

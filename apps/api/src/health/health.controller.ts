@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import { DataSource } from 'typeorm';
 import { ApiErrorResponses, Public, ServiceUnavailableError } from '@app/common';
+import { SkipRateLimits } from '../rate-limit/rate-limit.module';
 
 class HealthDto {
   @ApiProperty({ example: 'ok' }) status!: 'ok';
@@ -10,7 +10,7 @@ class HealthDto {
 
 @ApiTags('Health')
 @Public()
-@SkipThrottle()
+@SkipRateLimits()
 @Controller('health')
 export class HealthController {
   constructor(private readonly dataSource: DataSource) {}

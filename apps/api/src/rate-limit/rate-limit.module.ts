@@ -1,5 +1,5 @@
 import { DynamicModule, ExecutionContext, Module } from '@nestjs/common';
-import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import { RATE_LIMIT_BUCKET_KEY, RateLimitBucket, RequestWithPrincipal } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { FailOpenRedisThrottlerStorage } from './fail-open-throttler.storage';
@@ -15,11 +15,18 @@ function bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
 
 const MINUTE = 60_000;
 
+/** Every throttler this app defines; @SkipThrottle() alone would only skip one named "default". */
+export const THROTTLER_NAMES = ['user', 'anonymous', 'login', 'register'] as const;
+
+/** For routes that must never be limited (health probes from load balancers). */
+export const SkipRateLimits = (): MethodDecorator & ClassDecorator =>
+  SkipThrottle(Object.fromEntries(THROTTLER_NAMES.map((name) => [name, true])));
+
 @Module({})
 export class RateLimitModule {
   static forRoot(config: AppConfig): DynamicModule {
     const limits = config.rateLimits;
-    const throttlers: ThrottlerOptions[] = [
+    const throttlers: Array<ThrottlerOptions & { name: (typeof THROTTLER_NAMES)[number] }> = [
       { name: 'user', limit: limits.userPerMinute, ttl: MINUTE, skipIf: (c) => !principalOf(c) },
       { name: 'anonymous', limit: limits.anonymousPerMinute, ttl: MINUTE, skipIf: (c) => Boolean(principalOf(c)) },
       { name: 'login', limit: limits.loginPerMinute, ttl: MINUTE, skipIf: (c) => bucketOf(c) !== 'login' },

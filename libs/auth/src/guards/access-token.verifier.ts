@@ -1,3 +1,4 @@
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
 import { UnauthorizedError, UserPrincipal } from '@app/common';
@@ -14,10 +15,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class AccessTokenVerifier {
+  /** A KeyObject, not a string: jsonwebtoken otherwise tries to parse the secret as a public key on every call. */
+  private readonly key: KeyObject;
+
   constructor(
-    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
+    @Inject(AUTH_OPTIONS) options: AuthOptions,
     private readonly users: UserRepository,
-  ) {}
+  ) {
+    this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
+  }
 
   async verify(authorization: string | undefined): Promise<UserPrincipal> {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
@@ -26,7 +32,7 @@ export class AccessTokenVerifier {
     }
     let payload: jwt.JwtPayload;
     try {
-      const decoded = jwt.verify(match[1], this.options.jwtSecret, {
+      const decoded = jwt.verify(match[1], this.key, {
         algorithms: [JWT_ALGORITHM],
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,

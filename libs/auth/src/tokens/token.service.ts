@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
 import { Role } from '@app/common';
@@ -12,14 +12,18 @@ export interface AccessTokenClaims {
 
 @Injectable()
 export class TokenService {
-  constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {}
+  private readonly key: KeyObject;
+
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {
+    this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
+  }
 
   get accessTtlSeconds(): number {
     return this.options.accessTtlSeconds;
   }
 
   signAccessToken(claims: AccessTokenClaims): string {
-    return jwt.sign({ org: claims.org, role: claims.role }, this.options.jwtSecret, {
+    return jwt.sign({ org: claims.org, role: claims.role }, this.key, {
       algorithm: JWT_ALGORITHM,
       subject: claims.sub,
       issuer: JWT_ISSUER,

@@ -1,5 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationPipe, ValidationError as ClassValidationError } from '@nestjs/common';
-import { FieldError, ValidationError } from '../errors/domain-error';
+import { FieldError, UnsupportedMediaTypeError, ValidationError } from '../errors/domain-error';
 
 /** Flattens class-validator's tree into `details` with dotted field paths. */
 export function flattenValidationErrors(errors: ClassValidationError[], parent = ''): FieldError[] {
@@ -21,6 +21,13 @@ export function validationFailed(details: FieldError[]): ValidationError {
 }
 
 /**
+ * What the body parser hands on instead of failing, so that a bad body is refused here, after
+ * authentication and role checks (401 and 403 come first, and the refusal can be audited).
+ */
+export const MALFORMED_JSON_BODY: unique symbol = Symbol('MALFORMED_JSON_BODY');
+export const UNSUPPORTED_MEDIA_BODY: unique symbol = Symbol('UNSUPPORTED_MEDIA_BODY');
+
+/**
  * Whitelists and transforms DTOs; unknown fields are refused, never silently stored.
  * A body that is not a JSON object is refused before class-validator sees it.
  */
@@ -37,6 +44,12 @@ export class AppValidationPipe implements PipeTransform {
   });
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && value === MALFORMED_JSON_BODY) {
+      throw new ValidationError('Request body is not valid JSON');
+    }
+    if (metadata.type === 'body' && value === UNSUPPORTED_MEDIA_BODY) {
+      throw new UnsupportedMediaTypeError();
+    }
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
       if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
         throw new ValidationError('Request body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
