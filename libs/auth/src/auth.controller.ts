@@ -14,7 +14,12 @@ export class AuthController {
   @Post('register')
   @Public()
   @RateLimitBucket('register')
-  @ApiOperation({ operationId: 'register', summary: 'Create an organization and its first admin' })
+  @ApiOperation({
+    operationId: 'register',
+    summary: 'Create an organization and its first admin',
+    description:
+      'Creates an organization (its slug derived from the name) and its first user, with role ORG_ADMIN, and signs that user in. A taken slug is 409 ORGANIZATION_ALREADY_EXISTS. Limited to 5 requests an hour per client IP.',
+  })
   @ApiCreatedResponse({ type: AuthResponseDto })
   @ApiErrorResponses(...PUBLIC_ERRORS, 'ORGANIZATION_ALREADY_EXISTS')
   register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
@@ -25,7 +30,12 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @RateLimitBucket('login')
-  @ApiOperation({ operationId: 'login', summary: 'Sign in with organization slug, email and password' })
+  @ApiOperation({
+    operationId: 'login',
+    summary: 'Sign in with organization slug, email and password',
+    description:
+      'Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. Limited to 10 requests a minute per client IP.',
+  })
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiErrorResponses(...PUBLIC_ERRORS, 'UNAUTHORIZED')
   login(@Body() dto: LoginDto): Promise<AuthResponseDto> {
@@ -35,7 +45,12 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'refreshToken', summary: 'Rotate a refresh token for a new token pair' })
+  @ApiOperation({
+    operationId: 'refreshToken',
+    summary: 'Rotate a refresh token for a new token pair',
+    description:
+      'Exchanges a refresh token for a new token pair; the presented token stops working. Presenting an already rotated token revokes its whole token family and answers 401 UNAUTHORIZED.',
+  })
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiErrorResponses(...PUBLIC_ERRORS, 'UNAUTHORIZED')
   refresh(@Body() dto: RefreshDto): Promise<AuthResponseDto> {
@@ -45,7 +60,12 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'logout', summary: 'Revoke a refresh token (always succeeds)' })
+  @ApiOperation({
+    operationId: 'logout',
+    summary: 'Revoke a refresh token (always succeeds)',
+    description:
+      'Revokes the given refresh token, if any. Always answers 200 with an empty object.',
+  })
   @ApiOkResponse({ type: EmptyResponseDto })
   @ApiErrorResponses(...PUBLIC_ERRORS)
   logout(@Body() dto: LogoutDto): Promise<Record<string, never>> {
@@ -54,7 +74,12 @@ export class AuthController {
 
   @Get('me')
   @ApiBearerAuth()
-  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The signed-in user' })
+  @ApiOperation({
+    operationId: 'getCurrentUser',
+    summary: 'The signed-in user',
+    description:
+      'The user and organization behind the bearer token.',
+  })
   @ApiOkResponse({ type: AuthUserDto })
   @ApiErrorResponses(...AUTHENTICATED_ERRORS)
   me(@CurrentPrincipal() principal: Principal): Promise<AuthUserDto> {

@@ -15,7 +15,12 @@ export class CredentialsController {
 
   @Post()
   @AuditedAction('CREDENTIAL_CREATE', 'CREDENTIAL')
-  @ApiOperation({ operationId: 'createCredential', summary: 'Store a cloud credential (encrypted); verification runs in the background' })
+  @ApiOperation({
+    operationId: 'createCredential',
+    summary: 'Store a cloud credential (encrypted); verification runs in the background',
+    description:
+      'Stores a cloud credential for the organization, encrypted at rest. provider/credentialType is one of AWS/ACCESS_KEY, GCP/SERVICE_ACCOUNT, AZURE/SERVICE_PRINCIPAL or APISIX/ADMIN_KEY, with the matching credentialData. Answers 201 with a Location header and never returns the secret data. Verification with the provider runs in the background; isValid stays null until then. Requires ORG_ADMIN.',
+  })
   @ApiCreatedResponse({ type: CredentialDto, headers: { Location: { description: 'URL of the new credential', schema: { type: 'string' } } } })
   @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NAME_TAKEN')
   async create(
@@ -29,7 +34,12 @@ export class CredentialsController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listCredentials', summary: 'List credentials, newest first' })
+  @ApiOperation({
+    operationId: 'listCredentials',
+    summary: 'List credentials, newest first',
+    description:
+      'Every credential of the organization, newest first, with its verification state and resourceCount, never its secret data. Requires ORG_ADMIN.',
+  })
   @ApiOkResponse({ type: [CredentialDto] })
   @ApiErrorResponses(...ADMIN_ERRORS)
   list(@CurrentPrincipal() principal: Principal): Promise<CredentialDto[]> {
@@ -37,7 +47,12 @@ export class CredentialsController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getCredential', summary: 'Get one credential (never its secret data)' })
+  @ApiOperation({
+    operationId: 'getCredential',
+    summary: 'Get one credential (never its secret data)',
+    description:
+      'One credential of the organization, never its secret data. A missing id, or one of another organization, is 404 CREDENTIAL_NOT_FOUND. Requires ORG_ADMIN.',
+  })
   @ApiOkResponse({ type: CredentialDto })
   @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND')
   get(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<CredentialDto> {
@@ -46,7 +61,12 @@ export class CredentialsController {
 
   @Patch(':id')
   @AuditedAction('CREDENTIAL_UPDATE', 'CREDENTIAL')
-  @ApiOperation({ operationId: 'updateCredential', summary: 'Rename, or rotate keys in place (resources keep working)' })
+  @ApiOperation({
+    operationId: 'updateCredential',
+    summary: 'Rename, or rotate keys in place (resources keep working)',
+    description:
+      'Renames the credential, or rotates its keys in place: credentialData is re-encrypted, isValid goes back to null and verification runs again, and resources keep using the credential with no re-linking. provider and credentialType cannot change. Requires ORG_ADMIN.',
+  })
   @ApiOkResponse({ type: CredentialDto })
   @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_NAME_TAKEN')
   update(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Body() dto: UpdateCredentialDto): Promise<CredentialDto> {
@@ -56,7 +76,12 @@ export class CredentialsController {
   @Delete(':id')
   @HttpCode(204)
   @AuditedAction('CREDENTIAL_DELETE', 'CREDENTIAL')
-  @ApiOperation({ operationId: 'deleteCredential', summary: 'Permanently delete a credential that no resource uses' })
+  @ApiOperation({
+    operationId: 'deleteCredential',
+    summary: 'Permanently delete a credential that no resource uses',
+    description:
+      'Permanently deletes a cloud credential from your organization. This operation cannot be undone. A credential still linked to resources is refused with 400 CREDENTIAL_IN_USE: first delete those resources or move them to another credential (PATCH /api/v1/resources/{id} with credentialId, or POST /api/v1/credentials/{id}/migrate-resources). Historical audit logs referencing the credential are preserved. Requires ORG_ADMIN.',
+  })
   @ApiNoContentResponse({ description: 'Deleted; no body' })
   @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_IN_USE', 'CREDENTIAL_NOT_FOUND')
   delete(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<void> {
@@ -66,7 +91,12 @@ export class CredentialsController {
   @Post(':id/verify')
   @HttpCode(200)
   @AuditedAction('CREDENTIAL_VERIFY', 'CREDENTIAL')
-  @ApiOperation({ operationId: 'verifyCredential', summary: 'Verify the credential with its provider now' })
+  @ApiOperation({
+    operationId: 'verifyCredential',
+    summary: 'Verify the credential with its provider now',
+    description:
+      'Verifies the credential with its provider now (AWS: sts:GetCallerIdentity) and answers the credential with the updated isValid, lastVerifiedAt and verificationError. Requires ORG_ADMIN.',
+  })
   @ApiOkResponse({ type: CredentialDto })
   @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_NOT_FOUND')
   verify(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<CredentialDto> {
@@ -76,7 +106,12 @@ export class CredentialsController {
   @Post(':id/migrate-resources')
   @HttpCode(200)
   @AuditedAction('CREDENTIAL_RESOURCES_MIGRATE', 'CREDENTIAL')
-  @ApiOperation({ operationId: 'migrateCredentialResources', summary: 'Move every resource of this credential to another one, atomically' })
+  @ApiOperation({
+    operationId: 'migrateCredentialResources',
+    summary: 'Move every resource of this credential to another one, atomically',
+    description:
+      'Moves every resource of this credential to another credential of the same organization and provider, in one transaction, and answers how many moved. Requires ORG_ADMIN.',
+  })
   @ApiOkResponse({ type: MigrateResourcesResponseDto })
   @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND')
   migrateResources(

@@ -16,7 +16,12 @@ export class HealthController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Get('live')
-  @ApiOperation({ operationId: 'healthLive', summary: 'The process is up' })
+  @ApiOperation({
+    operationId: 'healthLive',
+    summary: 'The process is up',
+    description:
+      'Liveness probe: 200 {"status": "ok"} while the process runs. Public, not rate limited; touches no dependency.',
+  })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrorResponses('INTERNAL_ERROR')
   live(): HealthDto {
@@ -24,7 +29,12 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ operationId: 'healthReady', summary: 'The database answers' })
+  @ApiOperation({
+    operationId: 'healthReady',
+    summary: 'The database answers',
+    description:
+      'Readiness probe: pings the database. 200 when it answers, 503 SERVICE_UNAVAILABLE when it does not. Public, not rate limited.',
+  })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrorResponses('INTERNAL_ERROR', 'SERVICE_UNAVAILABLE')
   async ready(): Promise<HealthDto> {

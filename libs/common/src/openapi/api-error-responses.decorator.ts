@@ -9,6 +9,36 @@ export const ADMIN_ERRORS: ErrorCode[] = [...AUTHENTICATED_ERRORS, 'FORBIDDEN'];
 /** What any route that reads a JSON body can answer before its handler runs. */
 export const BODY_ERRORS: ErrorCode[] = ['VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 
+/** A message for each code, as the examples in the documentation show it. */
+const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
+  VALIDATION_ERROR: 'Request validation failed',
+  CREDENTIAL_IN_USE: 'Cannot delete credential linked to 3 active resources. Delete or reassign resources first.',
+  RESOURCE_IN_USE: 'Cannot delete resource with active sessions. Stop all active sessions first.',
+  VERIFICATION_FAILED: 'Resource verification failed: AWS says security group sg-0abc123def4567890 does not exist in eu-west-1.',
+  UNAUTHORIZED: 'Missing or invalid authentication token',
+  FORBIDDEN: 'This action requires the ORG_ADMIN role',
+  CREDENTIAL_NOT_FOUND: 'Credential with ID 7c9e6679-7425-40de-944b-e07fc1f90ae7 not found',
+  RESOURCE_NOT_FOUND: 'Resource with ID 550e8400-e29b-41d4-a716-446655440000 not found',
+  NOT_FOUND: 'The requested route was not found',
+  METHOD_NOT_ALLOWED: 'This method is not allowed on this path',
+  RESOURCE_ALREADY_EXISTS: "A resource with identifier 'sg-0abc123def4567890' already exists in this organization and region",
+  ORGANIZATION_ALREADY_EXISTS: "An organization with slug 'acme-corp' already exists",
+  CREDENTIAL_NAME_TAKEN: "A credential named 'AWS Production' already exists in this organization",
+  PAYLOAD_TOO_LARGE: 'Request body is too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Request body must be application/json',
+  RATE_LIMIT_EXCEEDED: 'Rate limit exceeded. Try again later.',
+  INTERNAL_ERROR: 'An unexpected error occurred',
+  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again shortly.',
+};
+
+function example(code: ErrorCode): Record<string, unknown> {
+  const body: Record<string, unknown> = { error: code, message: EXAMPLE_MESSAGES[code], timestamp: '2026-02-18T13:00:00Z' };
+  if (code === 'VALIDATION_ERROR') {
+    body.details = [{ field: 'credentialData.secretAccessKey', message: 'secretAccessKey should not be empty' }];
+  }
+  return body;
+}
+
 /**
  * Documents each error a route can return, grouped by status, with the envelope schema and
  * the exact codes as an enum, so generated clients and the spec cannot drift from the code.
@@ -31,6 +61,7 @@ export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & Clas
             : undefined,
         content: {
           'application/json': {
+            examples: Object.fromEntries(statusCodes.map((code) => [code, { summary: code, value: example(code) }])),
             schema: {
               allOf: [
                 { $ref: getSchemaPath(ErrorEnvelopeDto) },
