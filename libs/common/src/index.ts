@@ -15,3 +15,4 @@ export * from './context/access.decorators';
 export * from './context/request-context.module';
 export * from './http/rate-limit.decorators';
 export * from './jobs/poller';
+export * from './jobs/due-work.job';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { Poller } from '@app/common';
-import { TxHost } from '@app/database';
+import { DueWorkJob } from '@app/common';
+import { DueRow, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
@@ -20,32 +20,38 @@ export interface ResourceCheck {
 @Injectable()
 export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ResourceVerifier');
-  private readonly poller: Poller;
+  private readonly job: DueWorkJob<DueRow>;
 
   constructor(
     private readonly repository: ResourcesRepository,
     private readonly providers: ProviderRegistry,
     private readonly audit: AuditService,
     private readonly txHost: TxHost,
-    private readonly cls: ClsService,
+    cls: ClsService,
     @Inject(CREDENTIAL_ACCESS) private readonly credentials: CredentialAccess,
     @Inject(RESOURCE_SETTINGS) private readonly settings: ResourceSettings,
   ) {
-    this.poller = new Poller({ name: 'ResourceVerificationJob', intervalMs: settings.pollSeconds * 1000, work: () => this.runDue() });
+    this.job = new DueWorkJob<DueRow>({
+      name: 'ResourceVerificationJob',
+      enabled: settings.jobsEnabled,
+      intervalMs: settings.pollSeconds * 1000,
+      batchSize: BATCH,
+      cls,
+      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES),
+      process: (due) => this.verifyDue(due),
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.settings.jobsEnabled) {
-      this.poller.start();
-    }
+    this.job.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.poller.stop();
+    await this.job.stop();
   }
 
   nudge(): void {
-    this.poller.nudge();
+    this.job.nudge();
   }
 
   /** Asks the provider, then saves the verdict with its audit row; returns the verdict. */
@@ -90,16 +96,10 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private runDue(): Promise<boolean> {
-    return this.cls.run(async () => {
-      const due = await this.repository.claimDue(BATCH, LEASE_MINUTES);
-      for (const { organizationId, id } of due) {
-        const row = await this.repository.findById(organizationId, id);
-        if (row) {
-          await this.verifyAndSave(row, false).catch((error: Error) => this.logger.warn(`verification of ${id} failed: ${error.message}`));
-        }
-      }
-      return due.length === BATCH;
-    });
+  private async verifyDue(due: DueRow): Promise<void> {
+    const row = await this.repository.findById(due.organizationId, due.id);
+    if (row) {
+      await this.verifyAndSave(row, false);
+    }
   }
 }

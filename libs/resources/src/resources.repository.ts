@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, toIsoUtc } from '@app/common';
-import { runSql, TxHost } from '@app/database';
+import { claimDueRows, DueRow, runSql, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { LinkedCredentialNotFoundError, ResourceAlreadyExistsError } from './resource.errors';
 import { ResourceDto } from './dto/resource.dto';
@@ -141,16 +141,8 @@ export class ResourcesRepository {
     return rows[0];
   }
 
-  /** See CredentialsRepository.claimDue: SKIP LOCKED plus a lease, so instances never share a row. */
-  async claimDue(limit: number, leaseMinutes: number): Promise<Array<{ organizationId: string; id: string }>> {
-    const { rows } = await runSql<{ organization_id: string; id: string }>(
-      this.txHost.tx,
-      `UPDATE resources SET verify_due_at = now() + make_interval(mins => $2)
-       WHERE id IN (SELECT id FROM resources WHERE verify_due_at <= now() ORDER BY verify_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING organization_id, id`,
-      [limit, leaseMinutes],
-    );
-    return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
+  claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
+    return claimDueRows(this.txHost.tx, 'resources', limit, leaseMinutes);
   }
 }
 

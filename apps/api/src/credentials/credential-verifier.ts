@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { Poller } from '@app/common';
-import { TxHost } from '@app/database';
+import { DueWorkJob } from '@app/common';
+import { DueRow, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { CredentialSecret, ProviderOutcome, ProviderRegistry } from '@app/providers';
 import { CredentialCipher } from './credential-cipher';
@@ -25,7 +25,7 @@ export function toVerificationResult(outcome: ProviderOutcome): VerificationResu
 @Injectable()
 export class CredentialVerifier implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('CredentialVerifier');
-  private readonly poller: Poller;
+  private readonly job: DueWorkJob<DueRow>;
 
   constructor(
     private readonly repository: CredentialsRepository,
@@ -33,24 +33,30 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
     private readonly providers: ProviderRegistry,
     private readonly audit: AuditService,
     private readonly txHost: TxHost,
-    private readonly cls: ClsService,
+    cls: ClsService,
     @Inject(CREDENTIAL_SETTINGS) private readonly settings: CredentialSettings,
   ) {
-    this.poller = new Poller({ name: 'CredentialVerificationJob', intervalMs: settings.pollSeconds * 1000, work: () => this.runDue() });
+    this.job = new DueWorkJob<DueRow>({
+      name: 'CredentialVerificationJob',
+      enabled: settings.jobsEnabled,
+      intervalMs: settings.pollSeconds * 1000,
+      batchSize: BATCH,
+      cls,
+      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES),
+      process: (due) => this.verifyDue(due),
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.settings.jobsEnabled) {
-      this.poller.start();
-    }
+    this.job.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.poller.stop();
+    await this.job.stop();
   }
 
   nudge(): void {
-    this.poller.nudge();
+    this.job.nudge();
   }
 
   /** POST /credentials/{id}/verify: always audited. */
@@ -99,16 +105,10 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
     });
   }
 
-  private runDue(): Promise<boolean> {
-    return this.cls.run(async () => {
-      const due = await this.repository.claimDue(BATCH, LEASE_MINUTES);
-      for (const { organizationId, id } of due) {
-        const sealed = await this.repository.findSealed(organizationId, id);
-        if (sealed) {
-          await this.verifyAndSave(sealed, false).catch((error: Error) => this.logger.warn(`verification of ${id} failed: ${error.message}`));
-        }
-      }
-      return due.length === BATCH;
-    });
+  private async verifyDue(due: DueRow): Promise<void> {
+    const sealed = await this.repository.findSealed(due.organizationId, due.id);
+    if (sealed) {
+      await this.verifyAndSave(sealed, false);
+    }
   }
 }

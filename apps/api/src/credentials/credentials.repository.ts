@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isPgError, PG_UNIQUE_VIOLATION } from '@app/common';
-import { runSql, TxHost } from '@app/database';
+import { claimDueRows, DueRow, runSql, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { EncryptedSecret } from './credential-cipher';
 import { CredentialNameTakenError } from './credential.errors';
@@ -165,19 +165,8 @@ export class CredentialsRepository {
     return rows[0];
   }
 
-  /**
-   * Claims credentials due for verification. Pushing verify_due_at forward inside the claim,
-   * with SKIP LOCKED, means no two instances ever verify the same row in the same round.
-   */
-  async claimDue(limit: number, leaseMinutes: number): Promise<Array<{ organizationId: string; id: string }>> {
-    const { rows } = await runSql<{ organization_id: string; id: string }>(
-      this.txHost.tx,
-      `UPDATE credentials SET verify_due_at = now() + make_interval(mins => $2)
-       WHERE id IN (SELECT id FROM credentials WHERE verify_due_at <= now() ORDER BY verify_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING organization_id, id`,
-      [limit, leaseMinutes],
-    );
-    return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
+  claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
+    return claimDueRows(this.txHost.tx, 'credentials', limit, leaseMinutes);
   }
 
   async moveResources(organizationId: string, fromId: string, toId: string): Promise<number> {
