@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
-import { LogController } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { RequestWithPrincipal } from '@app/common';
+import { RequestWithPrincipal, toEnvelope, ValidationError } from '@app/common';
 import { installBodyParsers } from './body-parsers';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -33,6 +33,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     requestIdHeader: false,
     // One line per request, written by our onResponse hook with the fields we want.
     logController: new LogController({ disableRequestLogging: true }),
+    // Refusals Fastify makes while routing (a malformed %-escape, an over-long path parameter)
+    // answer in our envelope too, with the request id.
+    frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .status(400)
+        .header('X-Request-Id', request.id)
+        .type('application/json; charset=utf-8')
+        .send(toEnvelope(new ValidationError('The request URL is malformed or a path parameter is too long')));
+    },
     // The client's request id is kept when it is sane; otherwise we make one.
     genReqId: (req: IncomingMessage & { requestId?: string }) => {
       const header = req.headers['x-request-id'];

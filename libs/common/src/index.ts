@@ -16,3 +16,4 @@ export * from './context/request-context.module';
 export * from './http/rate-limit.decorators';
 export * from './jobs/poller';
 export * from './jobs/due-work.job';
+export * from './http/validation.decorators';

@@ -26,6 +26,9 @@ export function validationFailed(details: FieldError[]): ValidationError {
  */
 export const MALFORMED_JSON_BODY: unique symbol = Symbol('MALFORMED_JSON_BODY');
 export const UNSUPPORTED_MEDIA_BODY: unique symbol = Symbol('UNSUPPORTED_MEDIA_BODY');
+export const TOO_DEEP_JSON_BODY: unique symbol = Symbol('TOO_DEEP_JSON_BODY');
+/** No request of ours nests deeper; class-transformer recurses and would overflow long before JSON.parse. */
+export const MAX_JSON_DEPTH = 32;
 
 /**
  * Whitelists and transforms DTOs; unknown fields are refused, never silently stored.
@@ -46,6 +49,9 @@ export class AppValidationPipe implements PipeTransform {
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && value === MALFORMED_JSON_BODY) {
       throw new ValidationError('Request body is not valid JSON');
+    }
+    if (metadata.type === 'body' && value === TOO_DEEP_JSON_BODY) {
+      throw new ValidationError(`Request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     }
     if (metadata.type === 'body' && value === UNSUPPORTED_MEDIA_BODY) {
       throw new UnsupportedMediaTypeError();

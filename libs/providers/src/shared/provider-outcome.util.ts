@@ -19,9 +19,22 @@ export function withoutSecrets(outcome: ProviderOutcome, secrets: Array<string |
   let reason = outcome.reason;
   for (const secret of secrets) {
     // Very short values would blank out ordinary words and are not worth hiding anyway.
-    if (secret && secret.length >= 8) {reason = reason.split(secret).join('[redacted]');}
+    if (secret && secret.length >= 8) {
+      reason = withoutCutOffPrefix(reason.split(secret).join('[redacted]'), secret);
+    }
   }
   return reason === outcome.reason ? outcome : { ...outcome, reason };
+}
+
+/** A quoted message cut short ("…") may end in the first characters of a secret: drop them too. */
+function withoutCutOffPrefix(reason: string, secret: string): string {
+  const body = reason.endsWith('…') ? reason.slice(0, -1) : reason;
+  for (let length = Math.min(secret.length - 1, body.length); length >= 4; length--) {
+    if (body.endsWith(secret.slice(0, length))) {
+      return `${body.slice(0, body.length - length)}[redacted]…`;
+    }
+  }
+  return reason;
 }
 
 /** A provider's own message, made safe to show: one line, no markup, bounded. */

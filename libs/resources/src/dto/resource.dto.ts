@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { IsOmittable } from '@app/common';
 import { PROVIDERS, RESOURCE_TYPE_BY_PROVIDER } from '@app/providers';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -54,7 +55,7 @@ export class CreateResourceDto {
 /** provider and resourceType are absent on purpose: sending them is a 400. */
 export class UpdateResourceDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -62,7 +63,7 @@ export class UpdateResourceDto {
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 255 })
-  @IsOptional()
+  @IsOmittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -70,24 +71,23 @@ export class UpdateResourceDto {
   resourceIdentifier?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Move the resource to another credential of the same provider' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   credentialId?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true })
-  @ValidateIf((_object, value) => value !== null)
-  @IsOptional()
+  @ValidateIf((_object, value) => value !== null && value !== undefined)
   @IsString()
   @MaxLength(64)
   region?: string | null;
 
   @ApiPropertyOptional({ description: 'Enable or disable the resource by hand' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   isActive?: boolean;
 
   @ApiPropertyOptional(CONFIG_DOC)
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   config?: Record<string, unknown>;
 }

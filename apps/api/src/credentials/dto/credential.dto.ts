@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsObject, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsOmittable } from '@app/common';
 import { CREDENTIAL_TYPE_BY_PROVIDER, PROVIDERS } from '@app/providers';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -40,7 +41,7 @@ export class CreateCredentialDto {
 
 export class UpdateCredentialDto {
   @ApiPropertyOptional({ example: 'AWS Production (rotated)', maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -48,7 +49,7 @@ export class UpdateCredentialDto {
   name?: string;
 
   @ApiPropertyOptional({ ...CREDENTIAL_DATA_DOC, description: `New keys, rotated in place. ${CREDENTIAL_DATA_DOC.description}` })
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   credentialData?: Record<string, unknown>;
 }

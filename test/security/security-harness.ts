@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { ApiResponse } from '../harness/api-client';
+import { createFreshDatabase, dropDatabase } from '../harness/test-database';
+import { startTestApp, TestApp } from '../harness/test-app';
+
+/**
+ * Shared pieces of the security specs. Each spec gets a database of its own, so that
+ * "nothing changed" can be asserted on whole tables, and no other spec (or its background
+ * verification jobs, JOBS_ENABLED=true elsewhere) can touch our rows in between.
+ * AWS calls go to a closed local port unless a spec points them elsewhere: never the internet.
+ */
+export async function startPrivateApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const database = await createFreshDatabase('entryguard_sec');
+  let t: TestApp;
+  try {
+    t = await startTestApp({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9', PROVIDER_TIMEOUT_MS: '1000', ...env, DATABASE_URL: database.url });
+  } catch (error) {
+    await dropDatabase(database.name);
+    throw error;
+  }
+  const close = t.close.bind(t);
+  t.close = async () => {
+    try {
+      await close();
+    } finally {
+      if (!process.env.KEEP_TEST_DATABASE) {
+        await dropDatabase(database.name);
+      }
+    }
+  };
+  return t;
+}
+
+/** http://127.0.0.1:<port> for a baseUrl of http://127.0.0.1:<port>/api/v1. */
+export function originOf(t: TestApp): string {
+  return new URL(t.baseUrl).origin;
+}
+
+export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** The body text with the given ids and the timestamp masked: two refusals must then be identical. */
+export function masked(response: ApiResponse, ids: string[]): string {
+  let text = response.text;
+  for (const id of ids) {
+    text = text.split(id).join('<ID>');
+  }
+  return text.replace(/"timestamp":"[^"]*"/g, '"timestamp":"<T>"');
+}
+
+/** Problems with the error envelope of a 4xx/5xx, as sentences (empty = fine). */
+export function envelopeProblems(response: ApiResponse): string[] {
+  const problems: string[] = [];
+  const body = response.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    return [`not a JSON object: ${response.text.slice(0, 200)}`];
+  }
+  if (typeof body.error !== 'string' || !/^[A-Z_]+$/.test(body.error)) problems.push(`bad error code ${JSON.stringify(body.error)}`);
+  if (typeof body.message !== 'string' || body.message.length === 0) problems.push('no message');
+  if (typeof body.timestamp !== 'string' || !ISO_UTC.test(body.timestamp)) problems.push(`bad timestamp ${JSON.stringify(body.timestamp)}`);
+  const allowed = body.error === 'VALIDATION_ERROR' ? ['details', 'error', 'message', 'timestamp'] : ['error', 'message', 'timestamp'];
+  if (JSON.stringify(Object.keys(body).sort()) !== JSON.stringify(allowed)) problems.push(`keys ${Object.keys(body).sort().join(',')}`);
+  if (body.error === 'VALIDATION_ERROR') {
+    const details = body.details;
+    if (!Array.isArray(details) || details.some((d) => typeof d?.field !== 'string' || typeof d?.message !== 'string')) {
+      problems.push(`bad details ${JSON.stringify(details)}`);
+    }
+  }
+  if (!response.headers.get('content-type')?.startsWith('application/json')) problems.push(`content-type ${response.headers.get('content-type')}`);
+  if (/\bat .+:\d+:\d+\)|node_modules|QueryFailedError|relation "|syntax error at/i.test(response.text)) problems.push('leaks internals');
+  return problems;
+}
+
+/** Every row of one organization, table by table (bytea as hex), plus its non-FAILURE audit rows. */
+export async function orgRows(t: TestApp, organizationId: string): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  const queries: Record<string, string> = {
+    organizations: 'SELECT * FROM organizations WHERE id = $1',
+    users: 'SELECT * FROM users WHERE organization_id = $1 ORDER BY id',
+    refresh_tokens: 'SELECT * FROM refresh_tokens WHERE organization_id = $1 ORDER BY id',
+    credentials: 'SELECT * FROM credentials WHERE organization_id = $1 ORDER BY id',
+    resources: 'SELECT * FROM resources WHERE organization_id = $1 ORDER BY id',
+    audit_not_failure: `SELECT * FROM audit_logs WHERE organization_id = $1 AND result <> 'FAILURE' ORDER BY id`,
+  };
+  for (const [table, sql] of Object.entries(queries)) {
+    const { rows } = await t.db.query(sql, [organizationId]);
+    out[table] = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('hex') : v])));
+  }
+  return out;
+}
+
+/**
+ * A fingerprint of the whole (private) database: row count and md5 of every row of every
+ * table, except audit_logs, where only the rows that are not FAILURE count (refusals may add those).
+ */
+export async function dbFingerprint(t: TestApp): Promise<Record<string, string>> {
+  const part = (table: string, where = 'true') =>
+    `(SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), ',' ORDER BY x.id)), '-') FROM ${table} x WHERE ${where}) AS ${table}`;
+  const { rows } = await t.db.query(
+    `SELECT ${['organizations', 'users', 'refresh_tokens', 'credentials', 'resources'].map((table) => part(table)).join(', ')}, ${part('audit_logs', `x.result <> 'FAILURE'`)}`,
+  );
+  return rows[0];
+}
+
+export function randomId(): string {
+  return randomUUID();
+}
