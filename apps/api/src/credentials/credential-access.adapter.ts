@@ -14,8 +14,7 @@ export class CredentialAccessAdapter implements CredentialAccess {
   ) {}
 
   async find(organizationId: string, credentialId: string): Promise<LinkableCredential | undefined> {
-    const row = await this.repository.findById(organizationId, credentialId);
-    return row ? { id: row.id, name: row.name, provider: row.provider } : undefined;
+    return this.repository.findSummary(organizationId, credentialId);
   }
 
   async withSecret<T>(organizationId: string, credentialId: string, use: (secret: CredentialSecret) => Promise<T>): Promise<T> {

@@ -85,6 +85,16 @@ export class CredentialsRepository {
     return rows[0];
   }
 
+  /** Just what linking a resource needs: no resource count. */
+  async findSummary(organizationId: string, id: string): Promise<{ id: string; name: string; provider: ProviderName } | undefined> {
+    const { rows } = await runSql<{ id: string; name: string; provider: ProviderName }>(
+      this.txHost.tx,
+      `SELECT id, name, provider FROM credentials WHERE organization_id = $1 AND id = $2`,
+      [organizationId, id],
+    );
+    return rows[0];
+  }
+
   async list(organizationId: string): Promise<CredentialRow[]> {
     const { rows } = await runSql<CredentialRow>(
       this.txHost.tx,

@@ -3,6 +3,7 @@ import { SkipThrottle, ThrottlerModule, ThrottlerOptions } from '@nestjs/throttl
 import { RATE_LIMIT_BUCKET_KEY, RateLimitBucket, RequestWithPrincipal } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { FailOpenRedisThrottlerStorage } from './fail-open-throttler.storage';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RateLimitGuard } from './rate-limit.guard';
 
 function principalOf(context: ExecutionContext) {
@@ -32,7 +33,7 @@ export class RateLimitModule {
       { name: 'login', limit: limits.loginPerMinute, ttl: MINUTE, skipIf: (c) => bucketOf(c) !== 'login' },
       { name: 'register', limit: limits.registerPerHour, ttl: 60 * MINUTE, skipIf: (c) => bucketOf(c) !== 'register' },
     ];
-    const storage = config.redisUrl ? new FailOpenRedisThrottlerStorage(config.redisUrl) : undefined;
+    const storage = config.redisUrl ? new FailOpenRedisThrottlerStorage(config.redisUrl) : new MemoryThrottlerStorage();
     return {
       module: RateLimitModule,
       imports: [
@@ -48,8 +49,8 @@ export class RateLimitModule {
           generateKey: (_context, tracker, name) => `entryguard:rl:${name}:${tracker}`,
         }),
       ],
-      // Registered as a provider too, so Nest closes its Redis connection on shutdown.
-      providers: [RateLimitGuard, ...(storage ? [{ provide: FailOpenRedisThrottlerStorage, useValue: storage }] : [])],
+      // Registered as a provider too, so Nest runs its shutdown hook (Redis connection, sweeper).
+      providers: [RateLimitGuard, { provide: 'RATE_LIMIT_STORAGE', useValue: storage }],
       exports: [RateLimitGuard],
     };
   }
