@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { AppConfig, loadConfig } from '../../apps/api/src/config/app-config';
 import { createApp } from '../../apps/api/src/create-app';
 import { createRootLogger } from '../../apps/api/src/logging/logger';
+import { createFreshDatabase, dropDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
 export const TEST_KEY_V1 = Buffer.alloc(32, 7).toString('base64');
@@ -69,4 +70,30 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
       await db.end();
     },
   };
+}
+
+/**
+ * The app on a database of its own, dropped on close: for specs that must see whole tables
+ * unchanged, which the shared run database cannot promise (other specs' jobs write to it).
+ */
+export async function startTestAppOnOwnDatabase(env: Record<string, string | undefined> = {}, prefix = 'entryguard_own'): Promise<TestApp> {
+  const database = await createFreshDatabase(prefix);
+  let t: TestApp;
+  try {
+    t = await startTestApp({ ...env, DATABASE_URL: database.url });
+  } catch (error) {
+    await dropDatabase(database.name);
+    throw error;
+  }
+  const close = t.close.bind(t);
+  t.close = async () => {
+    try {
+      await close();
+    } finally {
+      if (!process.env.KEEP_TEST_DATABASE) {
+        await dropDatabase(database.name);
+      }
+    }
+  };
+  return t;
 }

@@ -1,32 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createFreshDatabase, dropDatabase } from '../harness/test-database';
-import { startTestApp, TestApp } from '../harness/test-app';
+import { startTestAppOnOwnDatabase, TestApp } from '../harness/test-app';
 
 /**
  * The app on a database of its own. Other spec files start apps with JOBS_ENABLED=true on the
  * shared run database; their verification jobs would claim our rows (and write SYSTEM audit rows
  * into our organizations), so every spec here gets a private database, dropped afterwards.
  */
-export async function startIsolatedApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
-  const database = await createFreshDatabase('entryguard_iso');
-  let t: TestApp;
-  try {
-    t = await startTestApp({ ...env, DATABASE_URL: database.url });
-  } catch (error) {
-    await dropDatabase(database.name);
-    throw error;
-  }
-  const close = t.close.bind(t);
-  t.close = async () => {
-    try {
-      await close();
-    } finally {
-      if (!process.env.KEEP_TEST_DATABASE) {
-        await dropDatabase(database.name);
-      }
-    }
-  };
-  return t;
+export function startIsolatedApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  return startTestAppOnOwnDatabase(env, 'entryguard_iso');
 }
 
 /** A valid AWS access key id that no other test uses (16-128 upper-case letters and digits). */

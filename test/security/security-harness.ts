@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiResponse } from '../harness/api-client';
-import { createFreshDatabase, dropDatabase } from '../harness/test-database';
-import { startTestApp, TestApp } from '../harness/test-app';
+import { startTestAppOnOwnDatabase, TestApp } from '../harness/test-app';
 
 /**
  * Shared pieces of the security specs. Each spec gets a database of its own, so that
@@ -9,26 +8,8 @@ import { startTestApp, TestApp } from '../harness/test-app';
  * verification jobs, JOBS_ENABLED=true elsewhere) can touch our rows in between.
  * AWS calls go to a closed local port unless a spec points them elsewhere: never the internet.
  */
-export async function startPrivateApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
-  const database = await createFreshDatabase('entryguard_sec');
-  let t: TestApp;
-  try {
-    t = await startTestApp({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9', PROVIDER_TIMEOUT_MS: '1000', ...env, DATABASE_URL: database.url });
-  } catch (error) {
-    await dropDatabase(database.name);
-    throw error;
-  }
-  const close = t.close.bind(t);
-  t.close = async () => {
-    try {
-      await close();
-    } finally {
-      if (!process.env.KEEP_TEST_DATABASE) {
-        await dropDatabase(database.name);
-      }
-    }
-  };
-  return t;
+export function startPrivateApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  return startTestAppOnOwnDatabase({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9', PROVIDER_TIMEOUT_MS: '1000', ...env }, 'entryguard_sec');
 }
 
 /** http://127.0.0.1:<port> for a baseUrl of http://127.0.0.1:<port>/api/v1. */
