@@ -100,7 +100,8 @@ async function checkSeededSecret(baseUrl, data, password) {
     });
     const body = await res.json().catch(() => ({}));
     if (res.status !== 200) return [`seeded-secret check: POST /credentials/{id}/verify answered ${res.status} ${JSON.stringify(body)}`];
-    if (/decrypt/i.test(String(body.verificationError))) return [`seeded ciphertext does NOT decrypt in the service: ${body.verificationError}`];
+    if (/decrypt/i.test(String(body.verificationError)))
+      return [`seeded ciphertext does NOT decrypt in the service: ${body.verificationError}`];
     log(`seeded ciphertext decrypts in the service (provider answer: ${body.verificationError ?? 'ok'})`);
     return [];
   } catch (error) {
@@ -112,7 +113,11 @@ async function checkSeededSecret(baseUrl, data, password) {
 function canonical(value) {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical(value[k])]),
+    );
   }
   return value;
 }
@@ -129,7 +134,10 @@ async function compareBodies(serviceUrl, baselineUrl, probe, token) {
   }
   const same = JSON.stringify(canonical(JSON.parse(s.text))) === JSON.stringify(canonical(JSON.parse(b.text)));
   const sizes = `service ${s.text.length} B, baseline ${b.text.length} B`;
-  return { same, note: same ? `baseline body identical to the service's (${sizes})` : `baseline body DIFFERS from the service's (${sizes})` };
+  return {
+    same,
+    note: same ? `baseline body identical to the service's (${sizes})` : `baseline body DIFFERS from the service's (${sizes})`,
+  };
 }
 
 async function runScenario(scenario, targets, ctx, rows) {
@@ -169,28 +177,33 @@ async function main() {
   // tables then exist for seeding, which is fine to do while it idles.
   const servicePort = await freePort();
   const serviceUrl = `http://127.0.0.1:${servicePort}`;
-  const service = start('service', [MAIN_JS], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(servicePort),
-    DATABASE_URL: dbUrl,
-    DATA_DIR: path.join(os.tmpdir(), `entryguard-bench-${stamp}`),
-    JWT_SECRET: jwtSecret,
-    JWT_ACCESS_TTL: '2h', // a full run must not outlive its token
-    CREDENTIAL_ENCRYPTION_KEYS: keys,
-    LOG_LEVEL: 'warn',
-    MIGRATIONS_RUN: 'true',
-    JOBS_ENABLED: 'false',
-    DB_POOL_SIZE: '20',
-    RATE_LIMIT_USER_PER_MINUTE: HUGE,
-    RATE_LIMIT_ANONYMOUS_PER_MINUTE: HUGE,
-    RATE_LIMIT_LOGIN_PER_MINUTE: HUGE,
-    RATE_LIMIT_REGISTER_PER_HOUR: HUGE,
-    AWS_ENDPOINT_URL: 'http://127.0.0.1:9', // nothing in a bench may reach real AWS
-    ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
-  }, ROOT);
+  const service = start(
+    'service',
+    [MAIN_JS],
+    {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(servicePort),
+      DATABASE_URL: dbUrl,
+      DATA_DIR: path.join(os.tmpdir(), `entryguard-bench-${stamp}`),
+      JWT_SECRET: jwtSecret,
+      JWT_ACCESS_TTL: '2h', // a full run must not outlive its token
+      CREDENTIAL_ENCRYPTION_KEYS: keys,
+      LOG_LEVEL: 'warn',
+      MIGRATIONS_RUN: 'true',
+      JOBS_ENABLED: 'false',
+      DB_POOL_SIZE: '20',
+      RATE_LIMIT_USER_PER_MINUTE: HUGE,
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: HUGE,
+      RATE_LIMIT_LOGIN_PER_MINUTE: HUGE,
+      RATE_LIMIT_REGISTER_PER_HOUR: HUGE,
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9', // nothing in a bench may reach real AWS
+      ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
+    },
+    ROOT,
+  );
   state.children.push(service);
   await waitReady(service, `${serviceUrl}/api/v1/health/ready`);
   log(`service ready on ${servicePort} (migrations applied)`);
@@ -211,13 +224,18 @@ async function main() {
 
   const baselinePort = await freePort();
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
-  const baseline = start('baseline', [path.join(__dirname, 'baseline/server.js')], {
-    PATH: process.env.PATH,
-    PORT: String(baselinePort),
-    DATABASE_URL: dbUrl,
-    JWT_SECRET: jwtSecret,
-    DB_POOL_SIZE: '20',
-  }, ROOT);
+  const baseline = start(
+    'baseline',
+    [path.join(__dirname, 'baseline/server.js')],
+    {
+      PATH: process.env.PATH,
+      PORT: String(baselinePort),
+      DATABASE_URL: dbUrl,
+      JWT_SECRET: jwtSecret,
+      DB_POOL_SIZE: '20',
+    },
+    ROOT,
+  );
   state.children.push(baseline);
   await waitReady(baseline, `${baselineUrl}/api/v1/health/ready`);
 
@@ -252,17 +270,44 @@ async function main() {
   const deletion = { sides: latency, verdict: judgeDelete(latency) };
 
   if (service.exitCode !== null) warnings.push(`the service exited during the run:\n${service.tail.join('\n')}`);
-  const meta = { mode: SMOKE ? 'smoke' : 'full', duration: DURATION, connections: CONNECTIONS, cpus: os.cpus().length, layout: LAYOUT, warnings };
+  const meta = {
+    mode: SMOKE ? 'smoke' : 'full',
+    duration: DURATION,
+    connections: CONNECTIONS,
+    cpus: os.cpus().length,
+    layout: LAYOUT,
+    warnings,
+  };
   process.stdout.write(`\n${render(rows, deletion, meta)}\n`);
 
   const resultsDir = path.join(__dirname, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${stamp}.json`);
-  fs.writeFileSync(file, `${JSON.stringify({
-    startedAt, finishedAt: new Date(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
-    mode: meta.mode, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, layout: LAYOUT,
-    database: state.dbName, databaseKept: KEEP_DB, targets: TARGETS, rows, deleteLatency: deletion, warnings,
-  }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        startedAt,
+        finishedAt: new Date(),
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        mode: meta.mode,
+        durationSeconds: DURATION,
+        warmupSeconds: WARMUP,
+        connections: CONNECTIONS,
+        layout: LAYOUT,
+        database: state.dbName,
+        databaseKept: KEEP_DB,
+        targets: TARGETS,
+        rows,
+        deleteLatency: deletion,
+        warnings,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   log(`results written to ${path.relative(ROOT, file)}`);
   const missed = rows.some((r) => r.verdict === 'MISS') || deletion.verdict.verdict === 'MISS';
   return argv.has('--strict') && missed ? 1 : 0;

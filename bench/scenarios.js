@@ -41,8 +41,8 @@ function scenarios(ctx) {
       // Encrypts, inserts and audits in one transaction. Names are unique per request.
       name: 'POST /credentials',
       next: () => () => ({
-          method: 'POST',
-          path: '/api/v1/credentials',
+        method: 'POST',
+        path: '/api/v1/credentials',
         body: {
           name: `bench-post-${ctx.stamp}-${postCount++}`,
           provider: 'AWS',

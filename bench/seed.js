@@ -18,10 +18,13 @@ async function insertOrganization(pool, { slug, name, email, passwordHash }) {
   const orgId = randomUUID();
   const userId = randomUUID();
   await pool.query(`INSERT INTO organizations (id, name, slug) VALUES ($1, $2, $3)`, [orgId, name, slug]);
-  await pool.query(
-    `INSERT INTO users (id, organization_id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5, 'ORG_ADMIN')`,
-    [userId, orgId, email, 'Bench Admin', passwordHash],
-  );
+  await pool.query(`INSERT INTO users (id, organization_id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5, 'ORG_ADMIN')`, [
+    userId,
+    orgId,
+    email,
+    'Bench Admin',
+    passwordHash,
+  ]);
   return { orgId, userId, slug, email };
 }
 

@@ -19,7 +19,8 @@ function judge(rows) {
     if (row.target === 'service' && row.baseline) {
       row.throughputRatio = row.baseline.rps > 0 ? row.result.rps / row.baseline.rps : null;
       row.p99Ratio = row.baseline.p99 > 0 ? row.result.p99 / row.baseline.p99 : null;
-      if (row.throughputRatio === null || row.throughputRatio < TARGETS.minThroughputRatio) reasons.push(`req/s < ${TARGETS.minThroughputRatio * 100}% of baseline`);
+      if (row.throughputRatio === null || row.throughputRatio < TARGETS.minThroughputRatio)
+        reasons.push(`req/s < ${TARGETS.minThroughputRatio * 100}% of baseline`);
       if (row.p99Ratio === null || row.p99Ratio > TARGETS.maxP99Ratio) reasons.push(`p99 > ${TARGETS.maxP99Ratio}x baseline`);
     }
     row.verdict = reasons.length ? 'MISS' : 'PASS';
@@ -64,21 +65,32 @@ function render(rows, deletion, meta) {
     r.target === 'baseline' ? (r.verdict === 'PASS' ? '' : 'MISS') : r.verdict,
   ]);
   const out = [];
-  out.push(`EntryGuard API bench -- ${meta.mode}, ${meta.duration}s per run, ${meta.connections} connections, ${meta.cpus} CPUs, node ${process.version}`);
-  out.push(`data: big org ${int(meta.layout.big.credentials)} credentials / ${int(meta.layout.big.resources)} resources; ` +
-    `${meta.layout.small.count} small orgs ${int(meta.layout.small.credentials)} / ${int(meta.layout.small.resources)}; 1 empty org`);
+  out.push(
+    `EntryGuard API bench -- ${meta.mode}, ${meta.duration}s per run, ${meta.connections} connections, ${meta.cpus} CPUs, node ${process.version}`,
+  );
+  out.push(
+    `data: big org ${int(meta.layout.big.credentials)} credentials / ${int(meta.layout.big.resources)} resources; ` +
+      `${meta.layout.small.count} small orgs ${int(meta.layout.small.credentials)} / ${int(meta.layout.small.resources)}; 1 empty org`,
+  );
   out.push('');
   out.push(table(headers, lines, new Set([2, 3, 4, 5, 6, 7, 8])));
   out.push('');
-  out.push(`targets: service req/s >= ${TARGETS.minThroughputRatio * 100}% of baseline, service p99 <= ${TARGETS.maxP99Ratio}x baseline, no errors ` +
-    '(errors = unexpected status + socket errors/timeouts; 400 CREDENTIAL_IN_USE is the expected answer of "DELETE in use")');
-  out.push('baseline = bare Fastify + pg (Pool max 20): same HS256 JWT verification, same per-request user-check query, same SQL and JSON shape;');
+  out.push(
+    `targets: service req/s >= ${TARGETS.minThroughputRatio * 100}% of baseline, service p99 <= ${TARGETS.maxP99Ratio}x baseline, no errors ` +
+      '(errors = unexpected status + socket errors/timeouts; 400 CREDENTIAL_IN_USE is the expected answer of "DELETE in use")',
+  );
+  out.push(
+    'baseline = bare Fastify + pg (Pool max 20): same HS256 JWT verification, same per-request user-check query, same SQL and JSON shape;',
+  );
   out.push('           no NestJS/TypeORM/CLS, no helmet, no request logging, no rate limiting. The gap is framework overhead.');
   for (const r of rows) {
     if (r.result.socketErrors) {
-      out.push(`  ! ${r.scenario} [${r.target}] ${r.result.socketErrors} socket errors, of which ${r.result.timeouts} timeouts (no answer within 10 s)`);
+      out.push(
+        `  ! ${r.scenario} [${r.target}] ${r.result.socketErrors} socket errors, of which ${r.result.timeouts} timeouts (no answer within 10 s)`,
+      );
     }
-    if (r.result.firstUnexpected) out.push(`  ! ${r.scenario} [${r.target}] first unexpected response: ${r.result.firstUnexpected.replace(/\s+/g, ' ')}`);
+    if (r.result.firstUnexpected)
+      out.push(`  ! ${r.scenario} [${r.target}] first unexpected response: ${r.result.firstUnexpected.replace(/\s+/g, ' ')}`);
     if (r.bodyCheck) out.push(`  ${r.bodyCheck.same ? '=' : '!'} ${r.scenario}: ${r.bodyCheck.note}`);
   }
   if (deletion) {
@@ -86,11 +98,15 @@ function render(rows, deletion, meta) {
     out.push('');
     out.push(`DELETE /credentials/{id} latency, ${empty.n} sequential deletes of unused credentials per org (alternating), after warm-up:`);
     for (const s of deletion.sides) {
-      out.push(`  org with ${int(s.resources).padStart(7)} resources: p50 ${fmt(s.p50, 2)} ms  p99 ${fmt(s.p99, 2)} ms` +
-        (s.errors ? `  (${s.errors} non-204, first ${s.firstErrorStatus})` : ''));
+      out.push(
+        `  org with ${int(s.resources).padStart(7)} resources: p50 ${fmt(s.p50, 2)} ms  p99 ${fmt(s.p99, 2)} ms` +
+          (s.errors ? `  (${s.errors} non-204, first ${s.firstErrorStatus})` : ''),
+      );
     }
-    out.push(`  ${int(big.resources)} vs 0: p50 ${fmt(deletion.verdict.p50Ratio, 2)}x, p99 ${fmt(deletion.verdict.p99Ratio, 2)}x -> ${deletion.verdict.verdict}` +
-      ` (flat = both <= ${TARGETS.deleteFlatRatio}x + ${TARGETS.deleteFlatSlackMs} ms, no errors)`);
+    out.push(
+      `  ${int(big.resources)} vs 0: p50 ${fmt(deletion.verdict.p50Ratio, 2)}x, p99 ${fmt(deletion.verdict.p99Ratio, 2)}x -> ${deletion.verdict.verdict}` +
+        ` (flat = both <= ${TARGETS.deleteFlatRatio}x + ${TARGETS.deleteFlatSlackMs} ms, no errors)`,
+    );
   }
   const misses = rows.filter((r) => r.verdict === 'MISS').length + (deletion && deletion.verdict.verdict === 'MISS' ? 1 : 0);
   out.push('');

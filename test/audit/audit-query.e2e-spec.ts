@@ -8,8 +8,21 @@ import { auditRowsFor, ISO_UTC, startIsolatedApp } from '../resources/isolated-a
 jest.setTimeout(60_000);
 
 const ROW_KEYS = [
-  'id', 'eventType', 'actorEmail', 'actorType', 'resourceType', 'resourceId', 'resourceName', 'result',
-  'ipAddress', 'userAgent', 'requestId', 'errorMessage', 'details', 'organizationName', 'createdAt',
+  'id',
+  'eventType',
+  'actorEmail',
+  'actorType',
+  'resourceType',
+  'resourceId',
+  'resourceName',
+  'result',
+  'ipAddress',
+  'userAgent',
+  'requestId',
+  'errorMessage',
+  'details',
+  'organizationName',
+  'createdAt',
 ];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,7 +152,7 @@ describe('Audit query: GET /audit-logs', () => {
     expect(got).toEqual({ ids: want, total: want.length });
   });
 
-  it('filter by actorEmail: the admin\'s rows, the member\'s rows (case-insensitively), nobody\'s', async () => {
+  it("filter by actorEmail: the admin's rows, the member's rows (case-insensitively), nobody's", async () => {
     const admin = await allPages(`actorEmail=${encodeURIComponent(org.email)}`);
     expect(admin).toEqual({ ids: await expected((r) => r.actor_email === org.email), total: admin.ids.length });
     const memberRows = await expected((r) => r.actor_email === memberEmail);
@@ -168,7 +181,7 @@ describe('Audit query: GET /audit-logs', () => {
     expect(before.total + phase2.length + after.total).toBe((await expected()).length);
   });
 
-  it('from equal to a row\'s createdAt includes that row', async () => {
+  it("from equal to a row's createdAt includes that row", async () => {
     const [oldest] = (await org.admin.get(`/audit-logs?to=${t1}&size=100`)).body.content.slice(-1);
     const listed = await allPages(`from=${oldest.createdAt}`);
     expect(listed.ids).toContain(oldest.id);
@@ -176,7 +189,7 @@ describe('Audit query: GET /audit-logs', () => {
 
   // The documented bound is inclusive: a client copying createdAt into `to` expects that row back.
   // APP BUG: created_at keeps microseconds, the API shows milliseconds, `created_at <= to` drops the row.
-  it('to equal to a row\'s createdAt includes that row (inclusive upper bound)', async () => {
+  it("to equal to a row's createdAt includes that row (inclusive upper bound)", async () => {
     // A row whose stored time has sub-millisecond digits, as nearly all do.
     const { rows } = await t.db.query(
       `SELECT id FROM audit_logs WHERE organization_id = $1 AND (extract(microseconds FROM created_at)::bigint % 1000) <> 0 ORDER BY created_at DESC LIMIT 1`,
@@ -213,7 +226,7 @@ describe('Audit query: GET /audit-logs', () => {
     expect(response.body.size).toBe(100);
   });
 
-  it('another organization\'s rows are never visible, whatever the filter', async () => {
+  it("another organization's rows are never visible, whatever the filter", async () => {
     const theirs = new Set((await auditRowsFor(t, other.id)).map((r) => r.id));
     expect(theirs.size).toBeGreaterThan(0);
     const mine = await allPages('');

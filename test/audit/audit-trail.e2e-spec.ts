@@ -27,19 +27,42 @@ describe('Audit trail', () => {
     const created = await withAuditDelta(t, org.id, () => org.admin.post('/credentials', body));
     expect(created.result.status).toBe(201);
     const id = created.result.body.id;
-    const createRow = expectSingleAuditRow(created.added, { eventType: 'CREDENTIAL_CREATE', actorEmail: org.email, resourceId: id, result: 'SUCCESS', resourceType: 'CREDENTIAL' });
-    expect(createRow).toMatchObject({ resource_name: body.name, actor_type: 'USER', organization_name: org.name, details: { name: body.name, provider: 'AWS', credentialType: 'ACCESS_KEY' } });
+    const createRow = expectSingleAuditRow(created.added, {
+      eventType: 'CREDENTIAL_CREATE',
+      actorEmail: org.email,
+      resourceId: id,
+      result: 'SUCCESS',
+      resourceType: 'CREDENTIAL',
+    });
+    expect(createRow).toMatchObject({
+      resource_name: body.name,
+      actor_type: 'USER',
+      organization_name: org.name,
+      details: { name: body.name, provider: 'AWS', credentialType: 'ACCESS_KEY' },
+    });
     expect(createRow.request_id).toBe(created.result.headers.get('x-request-id'));
 
     const renamed = await withAuditDelta(t, org.id, () => org.admin.patch(`/credentials/${id}`, { name: `${body.name} v2` }));
     expect(renamed.result.status).toBe(200);
-    const updateRow = expectSingleAuditRow(renamed.added, { eventType: 'CREDENTIAL_UPDATE', actorEmail: org.email, resourceId: id, result: 'SUCCESS' });
+    const updateRow = expectSingleAuditRow(renamed.added, {
+      eventType: 'CREDENTIAL_UPDATE',
+      actorEmail: org.email,
+      resourceId: id,
+      result: 'SUCCESS',
+    });
     expect(updateRow.details).toMatchObject({ changedFields: ['name'], previousName: body.name, keysRotated: false });
 
     const target = (await org.admin.post('/credentials', awsCredentialBody())).body;
-    const migrated = await withAuditDelta(t, org.id, () => org.admin.post(`/credentials/${id}/migrate-resources`, { targetCredentialId: target.id }));
+    const migrated = await withAuditDelta(t, org.id, () =>
+      org.admin.post(`/credentials/${id}/migrate-resources`, { targetCredentialId: target.id }),
+    );
     expect(migrated.result.status).toBe(200);
-    const migrateRow = expectSingleAuditRow(migrated.added, { eventType: 'CREDENTIAL_RESOURCES_MIGRATE', actorEmail: org.email, resourceId: id, result: 'SUCCESS' });
+    const migrateRow = expectSingleAuditRow(migrated.added, {
+      eventType: 'CREDENTIAL_RESOURCES_MIGRATE',
+      actorEmail: org.email,
+      resourceId: id,
+      result: 'SUCCESS',
+    });
     expect(migrateRow.details).toMatchObject({ sourceCredentialId: id, targetCredentialId: target.id, movedResourceCount: 0 });
 
     const deleted = await withAuditDelta(t, org.id, () => org.admin.delete(`/credentials/${id}`));
@@ -51,15 +74,37 @@ describe('Audit trail', () => {
     const existing = (await org.admin.post('/credentials', awsCredentialBody())).body;
     await org.admin.post('/resources', awsResourceBody(existing.id));
     const member = await createMember(t, org);
-    const snapshot = async () => (await t.db.query('SELECT id, name, updated_at, ciphertext FROM credentials WHERE organization_id = $1 ORDER BY id', [org.id])).rows;
+    const snapshot = async () =>
+      (await t.db.query('SELECT id, name, updated_at, ciphertext FROM credentials WHERE organization_id = $1 ORDER BY id', [org.id])).rows;
     const before = await snapshot();
     const missing = randomUUID();
 
     const cases: Array<[string, () => Promise<any>, number, string, string, string | null]> = [
-      ['duplicate name', () => org.admin.post('/credentials', awsCredentialBody({ name: existing.name })), 409, 'CREDENTIAL_NAME_TAKEN', 'CREDENTIAL_CREATE', null],
-      ['bad credential data', () => org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: 'lower' } })), 400, 'VALIDATION_ERROR', 'CREDENTIAL_CREATE', null],
+      [
+        'duplicate name',
+        () => org.admin.post('/credentials', awsCredentialBody({ name: existing.name })),
+        409,
+        'CREDENTIAL_NAME_TAKEN',
+        'CREDENTIAL_CREATE',
+        null,
+      ],
+      [
+        'bad credential data',
+        () => org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: 'lower' } })),
+        400,
+        'VALIDATION_ERROR',
+        'CREDENTIAL_CREATE',
+        null,
+      ],
       ['delete in use', () => org.admin.delete(`/credentials/${existing.id}`), 400, 'CREDENTIAL_IN_USE', 'CREDENTIAL_DELETE', existing.id],
-      ['patch missing', () => org.admin.patch(`/credentials/${missing}`, { name: 'x' }), 404, 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_UPDATE', missing],
+      [
+        'patch missing',
+        () => org.admin.patch(`/credentials/${missing}`, { name: 'x' }),
+        404,
+        'CREDENTIAL_NOT_FOUND',
+        'CREDENTIAL_UPDATE',
+        missing,
+      ],
       ['verify missing', () => org.admin.post(`/credentials/${missing}/verify`), 404, 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_VERIFY', missing],
       ['member create', () => member.post('/credentials', awsCredentialBody()), 403, 'FORBIDDEN', 'CREDENTIAL_CREATE', null],
       ['member delete', () => member.delete(`/credentials/${existing.id}`), 403, 'FORBIDDEN', 'CREDENTIAL_DELETE', existing.id],
@@ -78,18 +123,25 @@ describe('Audit trail', () => {
   // decisions.md §6: refused attempts (a 400 on a mutation) are recorded too.
   // APP BUG: a body Fastify cannot parse is refused before the guard sets principal and route.
   it('a write refused for malformed JSON leaves one FAILURE row', async () => {
-    const { result, added } = await withAuditDelta(t, org.id, () => org.admin.post('/credentials', '{"name": ', { 'content-type': 'application/json' }));
+    const { result, added } = await withAuditDelta(t, org.id, () =>
+      org.admin.post('/credentials', '{"name": ', { 'content-type': 'application/json' }),
+    );
     expectError(result, 400, 'VALIDATION_ERROR');
     expect(summary(added)).toEqual([['CREDENTIAL_CREATE', 'FAILURE', 'VALIDATION_ERROR']]);
   });
 
-  it('the row records the client\'s request id, user agent and address', async () => {
+  it("the row records the client's request id, user agent and address", async () => {
     const requestId = `req-${randomUUID()}`;
     const client = org.admin.withHeaders({ 'x-request-id': requestId, 'user-agent': 'audit-spec/1.0' });
     const { result, added } = await withAuditDelta(t, org.id, () => client.post('/credentials', awsCredentialBody()));
     expect(result.status).toBe(201);
     expect(result.headers.get('x-request-id')).toBe(requestId);
-    const row = expectSingleAuditRow(added, { eventType: 'CREDENTIAL_CREATE', actorEmail: org.email, resourceId: result.body.id, result: 'SUCCESS' });
+    const row = expectSingleAuditRow(added, {
+      eventType: 'CREDENTIAL_CREATE',
+      actorEmail: org.email,
+      resourceId: result.body.id,
+      result: 'SUCCESS',
+    });
     expect(row).toMatchObject({ request_id: requestId, user_agent: 'audit-spec/1.0', ip_address: '127.0.0.1' });
   });
 
@@ -165,7 +217,7 @@ describe('Audit trail', () => {
     });
   });
 
-  describe('append-only, even from the application\'s own connection', () => {
+  describe("append-only, even from the application's own connection", () => {
     async function attempt(sql: string, params: unknown[] = []): Promise<unknown> {
       const client = await t.db.connect();
       try {
@@ -209,20 +261,36 @@ describe('Audit trail', () => {
   it('details never hold secrets: create and rotate, then no column of any row mentions either secret', async () => {
     const first = `first-secret-${randomUUID()}`;
     const second = `rotated-secret-${randomUUID()}`;
-    const credential = (await org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: 'AKIAROTATE00000001', secretAccessKey: first } }))).body;
+    const credential = (
+      await org.admin.post(
+        '/credentials',
+        awsCredentialBody({ credentialData: { accessKeyId: 'AKIAROTATE00000001', secretAccessKey: first } }),
+      )
+    ).body;
     const rotated = await withAuditDelta(t, org.id, () =>
       org.admin.patch(`/credentials/${credential.id}`, { credentialData: { accessKeyId: 'AKIAROTATE00000001', secretAccessKey: second } }),
     );
     expect(rotated.result.status).toBe(200);
-    const row = expectSingleAuditRow(rotated.added, { eventType: 'CREDENTIAL_UPDATE', actorEmail: org.email, resourceId: credential.id, result: 'SUCCESS' });
+    const row = expectSingleAuditRow(rotated.added, {
+      eventType: 'CREDENTIAL_UPDATE',
+      actorEmail: org.email,
+      resourceId: credential.id,
+      result: 'SUCCESS',
+    });
     expect(row.details.changedFields).toEqual(['credentialData']);
     expect(row.details.keysRotated).toBe(true);
     // A refused rotation whose body carries a secret must not record it either.
     const third = `refused-secret-${randomUUID()}`;
-    expect((await org.admin.patch(`/credentials/${credential.id}`, { credentialData: { accessKeyId: 'bad id', secretAccessKey: third } })).status).toBe(400);
+    expect(
+      (await org.admin.patch(`/credentials/${credential.id}`, { credentialData: { accessKeyId: 'bad id', secretAccessKey: third } }))
+        .status,
+    ).toBe(400);
 
     for (const secret of [first, second, third]) {
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM audit_logs a WHERE a.organization_id = $1 AND a::text LIKE '%' || $2 || '%'`, [org.id, secret]);
+      const { rows } = await t.db.query(
+        `SELECT count(*)::int AS n FROM audit_logs a WHERE a.organization_id = $1 AND a::text LIKE '%' || $2 || '%'`,
+        [org.id, secret],
+      );
       expect({ secret, hits: rows[0].n }).toEqual({ secret, hits: 0 });
     }
     const api = await org.admin.get(`/audit-logs?resourceId=${credential.id}`);

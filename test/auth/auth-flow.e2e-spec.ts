@@ -15,7 +15,11 @@ describe('identity: register, login, me, refresh rotation, logout', () => {
     expect(org.auth).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
     expect(org.auth.user).toMatchObject({ isOrgAdmin: true, email: org.email, subscriptionTier: 'FREE', organizationSlug: org.slug });
 
-    const login = await org.anonymous.post('/auth/login', { organizationSlug: org.slug, email: org.email.toUpperCase(), password: org.password });
+    const login = await org.anonymous.post('/auth/login', {
+      organizationSlug: org.slug,
+      email: org.email.toUpperCase(),
+      password: org.password,
+    });
     expect(login.status).toBe(200);
     const client = org.anonymous.as(login.body.accessToken);
 
@@ -32,9 +36,10 @@ describe('identity: register, login, me, refresh rotation, logout', () => {
     // The old token again: refused, and the whole family (including `second`) dies.
     expectError(await org.anonymous.post('/auth/refresh', { refreshToken: first }), 401, 'UNAUTHORIZED');
     expectError(await org.anonymous.post('/auth/refresh', { refreshToken: second }), 401, 'UNAUTHORIZED');
-    const { rows } = await t.db.query(`SELECT count(*)::int AS alive FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL`, [
-      org.auth.user.id,
-    ]);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS alive FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL`,
+      [org.auth.user.id],
+    );
     // Only the registration's own family is still alive.
     expect(rows[0].alive).toBe(1);
 
@@ -72,14 +77,22 @@ describe('identity: register, login, me, refresh rotation, logout', () => {
 
   it('refuses a taken slug with 409 and bad bodies with 400 details', async () => {
     const org = await registerOrganization(t);
-    const taken = await org.anonymous.post('/auth/register', { organizationName: org.name, email: 'x@example.test', password: 'password 123' });
+    const taken = await org.anonymous.post('/auth/register', {
+      organizationName: org.name,
+      email: 'x@example.test',
+      password: 'password 123',
+    });
     expectError(taken, 409, 'ORGANIZATION_ALREADY_EXISTS');
 
     const bad = await org.anonymous.post('/auth/register', { organizationName: '', email: 'not-an-email', password: 'short' });
     expectError(bad, 400, 'VALIDATION_ERROR');
     expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'organizationName', 'password']);
 
-    const symbols = await org.anonymous.post('/auth/register', { organizationName: '!!!', email: 'y@example.test', password: 'password 123' });
+    const symbols = await org.anonymous.post('/auth/register', {
+      organizationName: '!!!',
+      email: 'y@example.test',
+      password: 'password 123',
+    });
     expectError(symbols, 400, 'VALIDATION_ERROR');
   });
 

@@ -30,7 +30,12 @@ const document = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as
   paths: Record<string, Record<string, OperationObject>>;
 };
 const operations: Operation[] = Object.entries(document.paths).flatMap(([path, item]) =>
-  METHODS.filter((method) => item[method]).map((method) => ({ label: `${method.toUpperCase()} ${path}`, path, method, spec: item[method] })),
+  METHODS.filter((method) => item[method]).map((method) => ({
+    label: `${method.toUpperCase()} ${path}`,
+    path,
+    method,
+    spec: item[method],
+  })),
 );
 const isPublic = (op: Operation) => (op.spec.security ?? document.security ?? []).length === 0;
 const byId = (operationId: string) => {
@@ -54,10 +59,15 @@ function documentedErrors(op: Operation): Map<number, string[]> {
 function spectral(): Promise<{ exitCode: number; output: string }> {
   const args = ['spectral', 'lint', 'openapi.json', '--fail-severity=warn', '--ruleset', '.spectral.yaml'];
   return new Promise((resolve) => {
-    execFile('npx', args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
-      const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ exitCode, output: `${stdout}${stderr}`.trim() });
-    });
+    execFile(
+      'npx',
+      args,
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ exitCode, output: `${stdout}${stderr}`.trim() });
+      },
+    );
   });
 }
 

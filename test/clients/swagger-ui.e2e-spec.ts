@@ -126,7 +126,14 @@ describe('Swagger UI at /api/docs in headless Chromium', () => {
     for (const status of ['204', '400', '401', '403', '404', '429', '500']) {
       await expect(block.locator(`.responses-table tr.response[data-code="${status}"]`).count()).resolves.toBe(1);
     }
-    for (const code of ['CREDENTIAL_IN_USE', 'UNAUTHORIZED', 'FORBIDDEN', 'CREDENTIAL_NOT_FOUND', 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR']) {
+    for (const code of [
+      'CREDENTIAL_IN_USE',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'CREDENTIAL_NOT_FOUND',
+      'RATE_LIMIT_EXCEEDED',
+      'INTERNAL_ERROR',
+    ]) {
       expect(text).toContain(code);
     }
     await block.screenshot({ path: DELETE_SCREENSHOT });

@@ -40,7 +40,9 @@ describe('credential delete races', () => {
       } else {
         expect(rows[0].n).toBe(createdCount);
         for (const refusal of deleted.filter((r) => r.status === 400)) {
-          expect(refusal.body.message).toMatch(/^Cannot delete credential linked to \d+ active resources?\. Delete or reassign resources first\.$/);
+          expect(refusal.body.message).toMatch(
+            /^Cannot delete credential linked to \d+ active resources?\. Delete or reassign resources first\.$/,
+          );
         }
       }
     }
@@ -55,8 +57,12 @@ describe('credential delete races', () => {
       const credential = (await org.admin.post('/credentials', awsCredentialBody())).body;
       const responses = await Promise.all(Array.from({ length: 5 }, () => org.admin.delete(`/credentials/${credential.id}`)));
       expect(responses.filter((r) => r.status === 204)).toHaveLength(1);
-      expect(responses.filter((r) => r.status !== 204).every((r) => r.status === 404 && r.body.error === 'CREDENTIAL_NOT_FOUND')).toBe(true);
-      const rows = (await auditRows(t, org.id)).filter((row) => row.resource_id === credential.id && row.event_type === 'CREDENTIAL_DELETE');
+      expect(responses.filter((r) => r.status !== 204).every((r) => r.status === 404 && r.body.error === 'CREDENTIAL_NOT_FOUND')).toBe(
+        true,
+      );
+      const rows = (await auditRows(t, org.id)).filter(
+        (row) => row.resource_id === credential.id && row.event_type === 'CREDENTIAL_DELETE',
+      );
       expect(rows.filter((row) => row.result === 'SUCCESS')).toHaveLength(1);
       expect(rows.filter((row) => row.result === 'FAILURE')).toHaveLength(4);
     }

@@ -19,7 +19,12 @@ describe('credential secrets', () => {
 
   it('stores only ciphertext, and a ciphertext copied onto another row does not decrypt', async () => {
     const canary = `canary-${randomUUID()}`;
-    const a = (await org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: canary } }))).body;
+    const a = (
+      await org.admin.post(
+        '/credentials',
+        awsCredentialBody({ credentialData: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: canary } }),
+      )
+    ).body;
     const b = (await org.admin.post('/credentials', awsCredentialBody())).body;
 
     const { rows } = await t.db.query('SELECT * FROM credentials WHERE id = $1', [a.id]);
@@ -34,20 +39,29 @@ describe('credential secrets', () => {
       [a.id, b.id],
     );
     const cipher = new CredentialCipher(parseKeyring(`1:${TEST_KEY_V1}`));
-    const sealed = (await t.db.query('SELECT organization_id, ciphertext, iv, auth_tag, key_version FROM credentials WHERE id = $1', [b.id])).rows[0];
+    const sealed = (
+      await t.db.query('SELECT organization_id, ciphertext, iv, auth_tag, key_version FROM credentials WHERE id = $1', [b.id])
+    ).rows[0];
     const secret = { ciphertext: sealed.ciphertext, iv: sealed.iv, authTag: sealed.auth_tag, keyVersion: sealed.key_version };
     expect(() => cipher.decrypt(secret, { organizationId: sealed.organization_id, credentialId: b.id })).toThrow();
-    expect(cipher.decrypt(secret, { organizationId: sealed.organization_id, credentialId: a.id })).toMatchObject({ secretAccessKey: canary });
+    expect(cipher.decrypt(secret, { organizationId: sealed.organization_id, credentialId: a.id })).toMatchObject({
+      secretAccessKey: canary,
+    });
 
     // Through the API, the swapped row fails verification honestly instead of using A's keys.
     const verified = await org.admin.post(`/credentials/${b.id}/verify`);
     expect(verified.status).toBe(200);
-    expect(verified.body).toMatchObject({ isValid: false, verificationError: 'The stored credential could not be decrypted with the configured keys' });
+    expect(verified.body).toMatchObject({
+      isValid: false,
+      verificationError: 'The stored credential could not be decrypted with the configured keys',
+    });
   });
 
   it('keeps old rows readable after a key is added, and keys:rewrap moves them to the active key', async () => {
     const rotated = await startTestApp({ CREDENTIAL_ENCRYPTION_KEYS: `1:${TEST_KEY_V1},2:${TEST_KEY_V2}` });
-    const dataSource = new DataSource(buildDataSourceOptions({ databaseUrl: testDatabaseUrl(), dataDir: '/tmp', migrationsRun: false, poolSize: 2 }));
+    const dataSource = new DataSource(
+      buildDataSourceOptions({ databaseUrl: testDatabaseUrl(), dataDir: '/tmp', migrationsRun: false, poolSize: 2 }),
+    );
     try {
       const own = await registerOrganization(t, 'Rotation');
       const old = (await own.admin.post('/credentials', awsCredentialBody())).body; // written by the v1-only app
@@ -56,7 +70,12 @@ describe('credential secrets', () => {
       const onRotated = new ApiClient(rotated.baseUrl, own.admin.token);
       const fresh = (await onRotated.post('/credentials', awsCredentialBody())).body;
       const versions = async () =>
-        Object.fromEntries((await t.db.query('SELECT id, key_version FROM credentials WHERE id = ANY($1)', [[old.id, fresh.id]])).rows.map((r) => [r.id, r.key_version]));
+        Object.fromEntries(
+          (await t.db.query('SELECT id, key_version FROM credentials WHERE id = ANY($1)', [[old.id, fresh.id]])).rows.map((r) => [
+            r.id,
+            r.key_version,
+          ]),
+        );
       expect(await versions()).toEqual({ [old.id]: 1, [fresh.id]: 2 });
 
       // The v1 row still opens on the rotated service (a verify decrypts it).
@@ -70,8 +89,15 @@ describe('credential secrets', () => {
       expect(report).toEqual({ rewrapped: 1, remaining: 1, undecryptable: [broken.id] });
       expect((await versions())[old.id]).toBe(2);
       const v2only = new CredentialCipher(parseKeyring(`2:${TEST_KEY_V2}`));
-      const row = (await t.db.query('SELECT organization_id, ciphertext, iv, auth_tag, key_version FROM credentials WHERE id = $1', [old.id])).rows[0];
-      expect(v2only.decrypt({ ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag, keyVersion: row.key_version }, { organizationId: row.organization_id, credentialId: old.id })).toHaveProperty('secretAccessKey');
+      const row = (
+        await t.db.query('SELECT organization_id, ciphertext, iv, auth_tag, key_version FROM credentials WHERE id = $1', [old.id])
+      ).rows[0];
+      expect(
+        v2only.decrypt(
+          { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag, keyVersion: row.key_version },
+          { organizationId: row.organization_id, credentialId: old.id },
+        ),
+      ).toHaveProperty('secretAccessKey');
     } finally {
       await rotated.close();
       if (dataSource.isInitialized) await dataSource.destroy();
@@ -80,34 +106,90 @@ describe('credential secrets', () => {
 
   it('never returns, logs or audits a canary secret, on success or on error paths', async () => {
     const canary = `canary-${randomUUID()}`;
-    const created = await org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: canary } }));
+    const created = await org.admin.post(
+      '/credentials',
+      awsCredentialBody({ credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: canary } }),
+    );
     expect(created.status).toBe(201);
     expect(Object.keys(created.body).sort()).toEqual(
-      ['createdAt', 'credentialType', 'id', 'isValid', 'lastVerifiedAt', 'name', 'provider', 'resourceCount', 'updatedAt', 'verificationError'].sort(),
+      [
+        'createdAt',
+        'credentialType',
+        'id',
+        'isValid',
+        'lastVerifiedAt',
+        'name',
+        'provider',
+        'resourceCount',
+        'updatedAt',
+        'verificationError',
+      ].sort(),
     );
     await org.admin.get(`/credentials/${created.body.id}`);
     await org.admin.get('/credentials');
-    await org.admin.patch(`/credentials/${created.body.id}`, { credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: `${canary}-2` } });
+    await org.admin.patch(`/credentials/${created.body.id}`, {
+      credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: `${canary}-2` },
+    });
     // Error paths that carry the secret in the request: unknown field, bad type, taken name.
     await org.admin.post('/credentials', awsCredentialBody({ credentialData: { secretAccessKey: canary, extra: canary } }));
     await org.admin.post('/credentials', awsCredentialBody({ provider: 'GCP', credentialData: { secretAccessKey: canary } }));
-    await org.admin.post('/credentials', awsCredentialBody({ name: created.body.name, credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: canary } }));
+    await org.admin.post(
+      '/credentials',
+      awsCredentialBody({ name: created.body.name, credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: canary } }),
+    );
     await org.admin.post(`/credentials/${created.body.id}/verify`);
 
     expect(receivedBodies.filter((body) => body.includes(canary))).toEqual([]);
     expect(t.logs.filter((line) => line.includes(canary))).toEqual([]);
-    const audit = await t.db.query(`SELECT count(*)::int AS n FROM audit_logs WHERE organization_id = $1 AND (audit_logs.*)::text LIKE $2`, [org.id, `%${canary}%`]);
+    const audit = await t.db.query(
+      `SELECT count(*)::int AS n FROM audit_logs WHERE organization_id = $1 AND (audit_logs.*)::text LIKE $2`,
+      [org.id, `%${canary}%`],
+    );
     expect(audit.rows[0].n).toBe(0);
   });
 
   it('validates credentialData per provider and names each bad field', async () => {
     const cases: Array<[Record<string, unknown>, string[]]> = [
-      [{ provider: 'AWS', credentialType: 'ACCESS_KEY', credentialData: {} }, ['credentialData.accessKeyId', 'credentialData.secretAccessKey']],
-      [{ provider: 'AWS', credentialType: 'ACCESS_KEY', credentialData: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x', extra: 1 } }, ['credentialData.extra']],
-      [{ provider: 'AWS', credentialType: 'SERVICE_ACCOUNT', credentialData: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x' } }, ['credentialType']],
-      [{ provider: 'GCP', credentialType: 'SERVICE_ACCOUNT', credentialData: { type: 'user', project_id: 'p', private_key: 'x', client_email: 'no' } }, ['credentialData.client_email', 'credentialData.private_key', 'credentialData.type']],
-      [{ provider: 'AZURE', credentialType: 'SERVICE_PRINCIPAL', credentialData: { tenantId: 'x', clientId: randomUUID(), clientSecret: 's', subscriptionId: randomUUID() } }, ['credentialData.tenantId']],
-      [{ provider: 'APISIX', credentialType: 'ADMIN_KEY', credentialData: { adminUrl: 'ftp://gw', adminKey: 'k' } }, ['credentialData.adminUrl']],
+      [
+        { provider: 'AWS', credentialType: 'ACCESS_KEY', credentialData: {} },
+        ['credentialData.accessKeyId', 'credentialData.secretAccessKey'],
+      ],
+      [
+        {
+          provider: 'AWS',
+          credentialType: 'ACCESS_KEY',
+          credentialData: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x', extra: 1 },
+        },
+        ['credentialData.extra'],
+      ],
+      [
+        {
+          provider: 'AWS',
+          credentialType: 'SERVICE_ACCOUNT',
+          credentialData: { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x' },
+        },
+        ['credentialType'],
+      ],
+      [
+        {
+          provider: 'GCP',
+          credentialType: 'SERVICE_ACCOUNT',
+          credentialData: { type: 'user', project_id: 'p', private_key: 'x', client_email: 'no' },
+        },
+        ['credentialData.client_email', 'credentialData.private_key', 'credentialData.type'],
+      ],
+      [
+        {
+          provider: 'AZURE',
+          credentialType: 'SERVICE_PRINCIPAL',
+          credentialData: { tenantId: 'x', clientId: randomUUID(), clientSecret: 's', subscriptionId: randomUUID() },
+        },
+        ['credentialData.tenantId'],
+      ],
+      [
+        { provider: 'APISIX', credentialType: 'ADMIN_KEY', credentialData: { adminUrl: 'ftp://gw', adminKey: 'k' } },
+        ['credentialData.adminUrl'],
+      ],
       [{ provider: 'VERCEL', credentialType: 'ACCESS_KEY', credentialData: {} }, ['provider']],
       [{ provider: 'AWS', credentialType: 'ACCESS_KEY', credentialData: 'not-an-object' }, ['credentialData']],
     ];
@@ -121,7 +203,13 @@ describe('credential secrets', () => {
       name: `gcp ${randomUUID()}`,
       provider: 'GCP',
       credentialType: 'SERVICE_ACCOUNT',
-      credentialData: { type: 'service_account', project_id: 'p-1', private_key: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n', client_email: 'sa@p-1.iam.gserviceaccount.com', client_id: '123' },
+      credentialData: {
+        type: 'service_account',
+        project_id: 'p-1',
+        private_key: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n',
+        client_email: 'sa@p-1.iam.gserviceaccount.com',
+        client_id: '123',
+      },
     });
     expect(gcp.status).toBe(201);
     const verified = await org.admin.post(`/credentials/${gcp.body.id}/verify`);

@@ -51,7 +51,12 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
 
     const newKeys = awsKeys();
     aws.state.addAccount(newKeys.accessKeyId, { secretAccessKey: newKeys.secretAccessKey, accountId: '123456789012' });
-    const fresh = await org.admin.post('/credentials', { name: `AWS Production (New Keys) ${randomUUID()}`, provider: 'AWS', credentialType: 'ACCESS_KEY', credentialData: newKeys });
+    const fresh = await org.admin.post('/credentials', {
+      name: `AWS Production (New Keys) ${randomUUID()}`,
+      provider: 'AWS',
+      credentialType: 'ACCESS_KEY',
+      credentialData: newKeys,
+    });
     expect(fresh.status).toBe(201);
     expect(fresh.headers.get('location')).toBe(`/api/v1/credentials/${fresh.body.id}`);
 
@@ -77,14 +82,18 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
   it('moves every resource with one migrate-resources call, atomically and audited', async () => {
     const source = await setup(4);
     const target = await setup(0);
-    const response = await org.admin.post(`/credentials/${source.credential.id}/migrate-resources`, { targetCredentialId: target.credential.id });
+    const response = await org.admin.post(`/credentials/${source.credential.id}/migrate-resources`, {
+      targetCredentialId: target.credential.id,
+    });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ movedResourceCount: 4, targetCredentialId: target.credential.id });
     const { rows } = await t.db.query('SELECT count(*)::int AS n FROM resources WHERE credential_id = $1', [target.credential.id]);
     expect(rows[0].n).toBe(4);
     expect((await org.admin.delete(`/credentials/${source.credential.id}`)).status).toBe(204);
 
-    const migrate = (await auditRows(t, org.id)).filter((row) => row.event_type === 'CREDENTIAL_RESOURCES_MIGRATE' && row.resource_id === source.credential.id);
+    const migrate = (await auditRows(t, org.id)).filter(
+      (row) => row.event_type === 'CREDENTIAL_RESOURCES_MIGRATE' && row.resource_id === source.credential.id,
+    );
     expect(migrate).toHaveLength(1);
     expect(migrate[0].details).toMatchObject({ movedResourceCount: 4, targetCredentialId: target.credential.id });
   });
@@ -93,7 +102,14 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
     const source = await setup(1);
     const other = await registerOrganization(t, 'Other');
     const foreign = (await other.admin.post('/credentials', awsCredentialBody())).body.id;
-    const apisix = (await org.admin.post('/credentials', { name: `gw ${randomUUID()}`, provider: 'APISIX', credentialType: 'ADMIN_KEY', credentialData: { adminUrl: 'http://127.0.0.1:9180', adminKey: 'k-123' } })).body.id;
+    const apisix = (
+      await org.admin.post('/credentials', {
+        name: `gw ${randomUUID()}`,
+        provider: 'APISIX',
+        credentialType: 'ADMIN_KEY',
+        credentialData: { adminUrl: 'http://127.0.0.1:9180', adminKey: 'k-123' },
+      })
+    ).body.id;
     const path = `/credentials/${source.credential.id}/migrate-resources`;
 
     const missing = randomUUID();
@@ -106,7 +122,11 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
     expectError(mismatch, 400, 'VALIDATION_ERROR');
     expect(mismatch.body.details[0].field).toBe('targetCredentialId');
     expectError(await org.admin.post(path, { targetCredentialId: 'nope' }), 400, 'VALIDATION_ERROR');
-    expectError(await org.admin.post(`/credentials/${foreign}/migrate-resources`, { targetCredentialId: source.credential.id }), 404, 'CREDENTIAL_NOT_FOUND');
+    expectError(
+      await org.admin.post(`/credentials/${foreign}/migrate-resources`, { targetCredentialId: source.credential.id }),
+      404,
+      'CREDENTIAL_NOT_FOUND',
+    );
 
     const { rows } = await t.db.query('SELECT credential_id FROM resources WHERE id = $1', [source.resources[0].id]);
     expect(rows[0].credential_id).toBe(source.credential.id);
@@ -162,7 +182,9 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
       const good = awsKeys();
       aws.state.addAccount(good.accessKeyId, { secretAccessKey: good.secretAccessKey, accountId: '123456789012' });
       const valid = (await jobOrg.admin.post('/credentials', awsCredentialBody({ credentialData: good }))).body;
-      const wrong = (await jobOrg.admin.post('/credentials', awsCredentialBody({ credentialData: { ...good, secretAccessKey: 'not-the-secret' } }))).body;
+      const wrong = (
+        await jobOrg.admin.post('/credentials', awsCredentialBody({ credentialData: { ...good, secretAccessKey: 'not-the-secret' } }))
+      ).body;
       expect(valid.isValid).toBeNull();
 
       const deadline = Date.now() + 15_000;

@@ -48,7 +48,7 @@ describe('DELETE /credentials/{id}: the seed contract', () => {
     expectError(await org.admin.get(`/credentials/${id}`), 404, 'CREDENTIAL_NOT_FOUND');
   });
 
-  it('answers 404 CREDENTIAL_NOT_FOUND with the exact message, the same for a random id and another organization\'s id', async () => {
+  it("answers 404 CREDENTIAL_NOT_FOUND with the exact message, the same for a random id and another organization's id", async () => {
     const other = await registerOrganization(t, 'Other');
     const foreign = (await other.admin.post('/credentials', awsCredentialBody())).body.id as string;
     const random = randomUUID();
@@ -58,7 +58,9 @@ describe('DELETE /credentials/{id}: the seed contract', () => {
     expectError(b, 404, 'CREDENTIAL_NOT_FOUND');
     expect(a.body.message).toBe(`Credential with ID ${foreign} not found`);
     expect(b.body.message).toBe(`Credential with ID ${random} not found`);
-    expect(a.text.replace(foreign, 'ID').replace(/"timestamp":"[^"]+"/, '')).toBe(b.text.replace(random, 'ID').replace(/"timestamp":"[^"]+"/, ''));
+    expect(a.text.replace(foreign, 'ID').replace(/"timestamp":"[^"]+"/, '')).toBe(
+      b.text.replace(random, 'ID').replace(/"timestamp":"[^"]+"/, ''),
+    );
     expect((await other.admin.get(`/credentials/${foreign}`)).status).toBe(200);
   });
 
@@ -71,7 +73,7 @@ describe('DELETE /credentials/{id}: the seed contract', () => {
     expect((await org.admin.get(`/credentials/${id}`)).status).toBe(200);
   });
 
-  it('accepts the page\'s curl as written (Content-Type: application/json with no body)', async () => {
+  it("accepts the page's curl as written (Content-Type: application/json with no body)", async () => {
     const example = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
     const notFound = await org.admin.delete(`/credentials/${example}`, { 'content-type': 'application/json' });
     expectError(notFound, 404, 'CREDENTIAL_NOT_FOUND');

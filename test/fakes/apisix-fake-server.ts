@@ -165,10 +165,12 @@ function validate(routeValue: ApisixRoute): string | null {
   const ipr = plugins?.['ip-restriction'] as { whitelist?: unknown; blacklist?: unknown } | undefined;
   if (!ipr) return null;
   const prefix = 'failed to check the configuration of plugin ip-restriction err: ';
-  if ((ipr.whitelist === undefined) === (ipr.blacklist === undefined)) return `${prefix}value should match only one schema, but matches none or both`;
+  if ((ipr.whitelist === undefined) === (ipr.blacklist === undefined))
+    return `${prefix}value should match only one schema, but matches none or both`;
   const list = ipr.whitelist ?? ipr.blacklist;
   const field = ipr.whitelist !== undefined ? 'whitelist' : 'blacklist';
-  if (!Array.isArray(list) || list.length < 1) return `${prefix}property "${field}" validation failed: expect array to have at least 1 items`;
+  if (!Array.isArray(list) || list.length < 1)
+    return `${prefix}property "${field}" validation failed: expect array to have at least 1 items`;
   const bad = list.find((entry) => !isIpOrCidr(entry));
   return bad === undefined ? null : `${prefix}property "${field}" validation failed: failed to validate item: ${JSON.stringify(bad)}`;
 }

@@ -52,8 +52,9 @@ async function handle(state: AwsFakeState, req: IncomingMessage, res: ServerResp
   const params = new Map(new URLSearchParams(body.toString('utf8')));
   for (const [k, v] of new URL(req.url ?? '/', 'http://fake').searchParams) params.set(k, v);
   const action = params.get('Action') ?? '';
-  const auth = verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, (id) =>
-    state.accounts.get(id)?.secretAccessKey,
+  const auth = verifySigV4(
+    { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
+    (id) => state.accounts.get(id)?.secretAccessKey,
   );
   const service = auth.service ?? (action === 'GetCallerIdentity' ? 'sts' : 'ec2');
   const answer = answerFor(state, { params, action, service, auth, headers: req.headers });

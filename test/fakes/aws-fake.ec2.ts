@@ -32,7 +32,10 @@ export function answerEc2(state: AwsFakeState, region: string, action: string, p
     // Atomic like EC2: one duplicate and nothing from the request is added.
     const duplicate = rules.find((rule) => existing.has(ruleKey(rule)));
     if (duplicate) {
-      return bad('InvalidPermission.Duplicate', `the specified rule "peer: ${duplicate.cidr}, ${duplicate.ipProtocol.toUpperCase()}, from port: ${duplicate.fromPort ?? -1}, to port: ${duplicate.toPort ?? -1}, ALLOW" already exists`);
+      return bad(
+        'InvalidPermission.Duplicate',
+        `the specified rule "peer: ${duplicate.cidr}, ${duplicate.ipProtocol.toUpperCase()}, from port: ${duplicate.fromPort ?? -1}, to port: ${duplicate.toPort ?? -1}, ALLOW" already exists`,
+      );
     }
     group.ingress.push(...rules);
     const items = rules.map(
@@ -71,7 +74,8 @@ function rulesOf(params: Params): AwsFakeRule[] | Ec2Error {
   const permissions = members(params, 'IpPermissions');
   if (permissions.length === 0) return bad('MissingParameter', 'The request must contain the parameter ipPermissions');
   for (const p of permissions) {
-    const protocol = ({ '6': 'tcp', '17': 'udp', '1': 'icmp' } as Record<string, string>)[p.get('IpProtocol') ?? ''] ?? p.get('IpProtocol')?.toLowerCase();
+    const protocol =
+      ({ '6': 'tcp', '17': 'udp', '1': 'icmp' } as Record<string, string>)[p.get('IpProtocol') ?? ''] ?? p.get('IpProtocol')?.toLowerCase();
     if (!protocol || !['tcp', 'udp', 'icmp', '-1'].includes(protocol)) {
       return bad('InvalidParameterValue', `Invalid value '${p.get('IpProtocol')}' for IP protocol. Unknown protocol.`);
     }
@@ -89,7 +93,10 @@ function rulesOf(params: Params): AwsFakeRule[] | Ec2Error {
       const cidr = canonicalCidr(range.cidr ?? '');
       if (!cidr || cidr.includes(':') !== range.v6) return bad('InvalidParameterValue', `CIDR block ${range.cidr} is malformed`);
       if (range.description !== undefined && !DESCRIPTION.test(range.description)) {
-        return bad('InvalidParameterValue', 'Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*');
+        return bad(
+          'InvalidParameterValue',
+          'Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*',
+        );
       }
       const ports = protocol === '-1' ? {} : { fromPort: from, toPort: to };
       rules.push({ ipProtocol: protocol, ...ports, cidr, description: range.description });

@@ -127,7 +127,9 @@ export class AwsFakeState {
 
   isAllowed(account: AwsFakeAccount, service: string, action: string): boolean {
     if (!account.allowedActions) return true;
-    return account.allowedActions.some((entry) => entry === action || entry === `${service}:${action}` || entry === `${service}:*` || entry === '*');
+    return account.allowedActions.some(
+      (entry) => entry === action || entry === `${service}:${action}` || entry === `${service}:*` || entry === '*',
+    );
   }
 }
 

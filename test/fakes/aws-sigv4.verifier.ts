@@ -16,7 +16,14 @@ export interface SignedRequest {
 
 export type SigV4Result =
   | { ok: true; accessKeyId: string; region: string; service: string }
-  | { ok: false; code: 'MissingAuthenticationToken' | 'IncompleteSignature' | 'UnknownKey' | 'SignatureDoesNotMatch'; message: string; accessKeyId?: string; region?: string; service?: string };
+  | {
+      ok: false;
+      code: 'MissingAuthenticationToken' | 'IncompleteSignature' | 'UnknownKey' | 'SignatureDoesNotMatch';
+      message: string;
+      accessKeyId?: string;
+      region?: string;
+      service?: string;
+    };
 
 const AUTH_PATTERN =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
@@ -38,7 +45,9 @@ export function verifySigV4(request: SignedRequest, secretFor: (accessKeyId: str
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== scopeDate) {
     return mismatch('X-Amz-Date is missing or does not match the credential scope', scope);
   }
-  const signedAt = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const signedAt = Date.parse(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   if (!Number.isFinite(signedAt) || Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) {
     return mismatch('Signature expired: the request time is too far from the server time', scope);
   }

@@ -55,7 +55,12 @@ describe('database outage: 503 while the database is unreachable, then recovery 
     me: () => org.admin.get('/auth/me'),
     login: () => anonymous.post('/auth/login', { organizationSlug: org.slug, email: org.email, password: org.password }),
     refresh: () => anonymous.post('/auth/refresh', { refreshToken: 'some-token-that-needs-a-lookup' }),
-    register: () => anonymous.post('/auth/register', { organizationName: `Outage new ${Date.now()}`, email: 'new@example.test', password: 'password 123' }),
+    register: () =>
+      anonymous.post('/auth/register', {
+        organizationName: `Outage new ${Date.now()}`,
+        email: 'new@example.test',
+        password: 'password 123',
+      }),
     createCredential: () => org.admin.post('/credentials', awsCredentialBody()),
   });
 

@@ -66,7 +66,10 @@ describe('the error envelope: every error class of decisions §1', () => {
     const name = uniqueName('Plain');
     const plain = await org.admin.post('/credentials', JSON.stringify(awsCredentialBody({ name })), { 'content-type': 'text/plain' });
     expectError(plain, 415, 'UNSUPPORTED_MEDIA_TYPE');
-    const { rows } = await t.db.query('SELECT count(*)::int AS n FROM credentials WHERE organization_id = $1 AND name = $2', [org.id, name]);
+    const { rows } = await t.db.query('SELECT count(*)::int AS n FROM credentials WHERE organization_id = $1 AND name = $2', [
+      org.id,
+      name,
+    ]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -89,7 +92,12 @@ describe('the error envelope: every error class of decisions §1', () => {
   });
 
   it('rejects unknown body fields with 400 and details naming them, and stores nothing', async () => {
-    const login = await anonymous.post('/auth/login', { organizationSlug: org.slug, email: org.email, password: org.password, isAdmin: true });
+    const login = await anonymous.post('/auth/login', {
+      organizationSlug: org.slug,
+      email: org.email,
+      password: org.password,
+      isAdmin: true,
+    });
     expectError(login, 400, 'VALIDATION_ERROR');
     expect(login.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'isAdmin' })]));
 
@@ -100,7 +108,10 @@ describe('the error envelope: every error class of decisions §1', () => {
     expect(created.text).not.toContain('secret-');
     const nested = await org.admin.post(
       '/credentials',
-      awsCredentialBody({ name, credentialData: { accessKeyId: 'AKIAEXAMPLE0000001', secretAccessKey: 'secret-nested', region: 'eu-west-1' } }),
+      awsCredentialBody({
+        name,
+        credentialData: { accessKeyId: 'AKIAEXAMPLE0000001', secretAccessKey: 'secret-nested', region: 'eu-west-1' },
+      }),
     );
     expectError(nested, 400, 'VALIDATION_ERROR');
     expect(nested.body.details.map((d: { field: string }) => d.field)).toEqual(['credentialData.region']);
@@ -225,6 +236,10 @@ describe('the error envelope with BODY_LIMIT_BYTES=2048', () => {
     const anonymous = new ApiClient(t.baseUrl);
     expectError(await anonymous.post('/auth/login', paddedBody(3000)), 413, 'PAYLOAD_TOO_LARGE');
     expectError(await anonymous.post('/auth/login', paddedBody(1500)), 400, 'VALIDATION_ERROR');
-    expectError(await anonymous.post('/auth/register', { organizationName: 'n'.repeat(2100), email: 'a@example.test', password: 'password 123' }), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await anonymous.post('/auth/register', { organizationName: 'n'.repeat(2100), email: 'a@example.test', password: 'password 123' }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 });

@@ -85,17 +85,20 @@ describe('OpenAPI document at /api/docs-json', () => {
     );
   });
 
-  it('gives every operation a unique operationId, including the contract\'s own names', () => {
+  it("gives every operation a unique operationId, including the contract's own names", () => {
     expect(operations.filter((op) => !op.spec.operationId).map(label)).toEqual([]);
     const ids = operations.map((op) => op.spec.operationId);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     // Stable, client-friendly names (camelCase, no controller prefix).
     expect(ids.filter((id) => !/^[a-z][A-Za-z0-9]*$/.test(id ?? ''))).toEqual([]);
-    expect(ids).toEqual(expect.arrayContaining(['deleteCredential', 'createCredential', 'listCredentials', 'login', 'register', 'getCurrentUser']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['deleteCredential', 'createCredential', 'listCredentials', 'login', 'register', 'getCurrentUser']),
+    );
   });
 
   it('requires bearer security on every non-public operation, and none on the public ones', () => {
-    const bearer = (op: Operation) => (op.spec.security ?? document.security ?? []).some((req: Record<string, string[]>) => 'bearer' in req);
+    const bearer = (op: Operation) =>
+      (op.spec.security ?? document.security ?? []).some((req: Record<string, string[]>) => 'bearer' in req);
     expect(operations.filter((op) => !isPublic(op) && !bearer(op)).map(label)).toEqual([]);
     expect(operations.filter((op) => isPublic(op) && bearer(op)).map(label)).toEqual([]);
   });

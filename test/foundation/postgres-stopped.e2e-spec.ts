@@ -7,7 +7,8 @@ import { startTestApp, TestApp } from '../harness/test-app';
 jest.setTimeout(90_000);
 
 /** Nothing from the driver or the server may reach a client. */
-const DRIVER_TEXT = /ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|shutdown|57P0|\bpg\b|postgres|127\.0\.0\.1|typeorm/i;
+const DRIVER_TEXT =
+  /ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|shutdown|57P0|\bpg\b|postgres|127\.0\.0\.1|typeorm/i;
 
 /**
  * PostgreSQL itself goes down under a running service (a real `pg_ctl stop -m immediate`, not a

@@ -94,7 +94,11 @@ describe('rate limits with REDIS_URL', () => {
     it('serves requests beyond the limit when REDIS_URL points at a closed port, and logs the outage', async () => {
       const proxy = await startTcpProxy(REDIS_HOST, REDIS_PORT);
       await proxy.pause();
-      const t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, RATE_LIMIT_USER_PER_MINUTE: '2', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2' });
+      const t = await startTestApp({
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        RATE_LIMIT_USER_PER_MINUTE: '2',
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2',
+      });
       try {
         const org = await registerOrganization(seed, 'RL Closed');
         const client = new ApiClient(t.baseUrl, org.auth.accessToken);

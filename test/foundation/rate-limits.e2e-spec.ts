@@ -90,7 +90,11 @@ describe('rate limits (in memory), decisions §7', () => {
 
     it('refuses the 3rd registration from one IP with 429, and creates nothing for it', async () => {
       const suffix = Date.now().toString(36);
-      const bodies = [1, 2, 3].map((i) => ({ organizationName: `RL Register ${suffix} ${i}`, email: `r${i}@example.test`, password: 'password 123' }));
+      const bodies = [1, 2, 3].map((i) => ({
+        organizationName: `RL Register ${suffix} ${i}`,
+        email: `r${i}@example.test`,
+        password: 'password 123',
+      }));
       const anonymous = new ApiClient(t.baseUrl);
       expect((await anonymous.post('/auth/register', bodies[0])).status).toBe(201);
       expect((await anonymous.post('/auth/register', bodies[1])).status).toBe(201);
@@ -100,7 +104,11 @@ describe('rate limits (in memory), decisions §7', () => {
       const { rows } = await t.db.query(`SELECT name FROM organizations WHERE name LIKE $1 ORDER BY name`, [`RL Register ${suffix} %`]);
       expect(rows.map((row) => row.name)).toEqual([bodies[0].organizationName, bodies[1].organizationName]);
       // Login is a different bucket: not limited by registrations.
-      expectError(await anonymous.post('/auth/login', { organizationSlug: 'nope', email: 'r1@example.test', password: 'password 123' }), 401, 'UNAUTHORIZED');
+      expectError(
+        await anonymous.post('/auth/login', { organizationSlug: 'nope', email: 'r1@example.test', password: 'password 123' }),
+        401,
+        'UNAUTHORIZED',
+      );
     });
   });
 
@@ -111,7 +119,7 @@ describe('rate limits (in memory), decisions §7', () => {
     });
     afterAll(async () => t.close());
 
-    it('refuses a user\'s 5th request across routes with 429, per user: another user of the same IP is unaffected', async () => {
+    it("refuses a user's 5th request across routes with 429, per user: another user of the same IP is unaffected", async () => {
       const first = await registerOrganization(seed, 'RL User A');
       const second = await registerOrganization(seed, 'RL User B');
       const a = new ApiClient(t.baseUrl, first.auth.accessToken);

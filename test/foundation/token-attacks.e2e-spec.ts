@@ -22,7 +22,17 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** Every claim the service issues, valid for five minutes; overrides may drop a claim with `undefined`. */
 function claimsFor(sub: string, org: string, overrides: Claims = {}): Claims {
-  const claims: Claims = { sub, org, role: 'ORG_ADMIN', iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 300, jti: randomUUID(), ...overrides };
+  const claims: Claims = {
+    sub,
+    org,
+    role: 'ORG_ADMIN',
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now(),
+    exp: now() + 300,
+    jti: randomUUID(),
+    ...overrides,
+  };
   for (const [key, value] of Object.entries(claims)) {
     if (value === undefined) {
       delete claims[key];
@@ -92,20 +102,20 @@ describe('access-token attacks: every forged, stale or misdirected token is 401 
   const attacks: Array<[string, () => string]> = [
     ['alg "none" with an empty signature', () => craft({ alg: 'none', typ: 'JWT' }, claimsFor(userId, org.id), () => '')],
     ['alg "NONE" with an empty signature', () => craft({ alg: 'NONE', typ: 'JWT' }, claimsFor(userId, org.id), () => '')],
+    ['HS/RS confusion: HS256 keyed with an RSA public key PEM', () => hs256(claimsFor(userId, org.id), publicPem)],
+    ['RS256 signed with a generated RSA key', () => jwt.sign(claimsFor(userId, org.id), privatePem, { algorithm: 'RS256' })],
     [
-      'HS/RS confusion: HS256 keyed with an RSA public key PEM',
-      () => hs256(claimsFor(userId, org.id), publicPem),
+      'HS512 with the right secret (only HS256 is configured)',
+      () => jwt.sign(claimsFor(userId, org.id), TEST_JWT_SECRET, { algorithm: 'HS512' }),
     ],
-    [
-      'RS256 signed with a generated RSA key',
-      () => jwt.sign(claimsFor(userId, org.id), privatePem, { algorithm: 'RS256' }),
-    ],
-    ['HS512 with the right secret (only HS256 is configured)', () => jwt.sign(claimsFor(userId, org.id), TEST_JWT_SECRET, { algorithm: 'HS512' })],
     ['a signature made with another secret', () => hs256(claimsFor(userId, org.id), 'another-secret-that-is-also-long-enough-0000')],
-    ['a tampered payload under the original signature', () => {
-      const [header, , signature] = hs256(claimsFor(randomUUID(), org.id)).split('.');
-      return `${header}.${b64url(claimsFor(userId, org.id))}.${signature}`;
-    }],
+    [
+      'a tampered payload under the original signature',
+      () => {
+        const [header, , signature] = hs256(claimsFor(randomUUID(), org.id)).split('.');
+        return `${header}.${b64url(claimsFor(userId, org.id))}.${signature}`;
+      },
+    ],
     ['an expired token', () => hs256(claimsFor(userId, org.id, { iat: now() - 3600, exp: now() - 120 }))],
     ['a token not yet valid (nbf in the future)', () => hs256(claimsFor(userId, org.id, { nbf: now() + 3600 }))],
     ['a wrong issuer', () => hs256(claimsFor(userId, org.id, { iss: 'someone-else' }))],
@@ -120,8 +130,8 @@ describe('access-token attacks: every forged, stale or misdirected token is 401 
     ['an org that is not a UUID', () => hs256(claimsFor(userId, "x' OR '1'='1"))],
     ['a sub that is a number', () => hs256(claimsFor(userId, org.id, { sub: 1 }))],
     ['a sub for a user that does not exist', () => hs256(claimsFor(randomUUID(), org.id))],
-    ['an org claim naming another organization than the user\'s', () => hs256(claimsFor(userId, other.id))],
-    ['the other organization\'s admin with this organization\'s id', () => hs256(claimsFor(other.auth.user.id, org.id))],
+    ["an org claim naming another organization than the user's", () => hs256(claimsFor(userId, other.id))],
+    ["the other organization's admin with this organization's id", () => hs256(claimsFor(other.auth.user.id, org.id))],
     ['a token that is not a JWT at all', () => 'not-a-jwt'],
     ['a JWT with only two segments', () => hs256(claimsFor(userId, org.id)).split('.').slice(0, 2).join('.')],
   ];

@@ -76,7 +76,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   // -l: the postmaster must not inherit our stdout pipe, or execFile would wait for it forever.
   // -k <dir>: a private socket directory, so nothing collides with the shared cluster's.
-  const pgCtlStart = ['-D', dir, '-l', logFile, '-w', '-t', '30', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'];
+  const pgCtlStart = [
+    '-D',
+    dir,
+    '-l',
+    logFile,
+    '-w',
+    '-t',
+    '30',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
+  ];
   let running = false;
   // If the spec dies before destroy(), do not leave a server behind holding the port.
   const onExit = () => {

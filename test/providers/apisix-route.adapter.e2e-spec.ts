@@ -26,7 +26,13 @@ const secret = (data: Partial<{ adminUrl: string; adminKey: string }> = {}): Cre
   provider: 'APISIX',
   data: { adminUrl: fake.url, adminKey: ADMIN_KEY, ...data },
 });
-const route = (id: string): ResourceTarget => ({ provider: 'APISIX', resourceType: 'ROUTE', resourceIdentifier: id, region: null, config: {} });
+const route = (id: string): ResourceTarget => ({
+  provider: 'APISIX',
+  resourceType: 'ROUTE',
+  resourceIdentifier: id,
+  region: null,
+  config: {},
+});
 const rule = (cidr: string) => ({ cidr, description: 'EntryGuard session 3f2a' });
 
 function expectCleanReason(outcome: ProviderOutcome): void {
@@ -113,7 +119,11 @@ describe('verifyCredential', () => {
 
   it('reports a refused connection as UNREACHABLE', async () => {
     const outcome = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${await freePort()}` }));
-    expect(outcome).toEqual({ ok: false, kind: 'UNREACHABLE', reason: 'Could not reach the APISIX Admin API: the connection was refused.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNREACHABLE',
+      reason: 'Could not reach the APISIX Admin API: the connection was refused.',
+    });
   });
 });
 
@@ -135,11 +145,16 @@ describe('SSRF guard', () => {
   });
 
   it('refuses a hostname that resolves to a link-local address, without making a request', async () => {
-    const lookup = jest
-      .spyOn(dns.promises, 'lookup')
-      .mockResolvedValue([{ address: '10.0.0.8', family: 4 }, { address: '169.254.169.254', family: 4 }] as never);
+    const lookup = jest.spyOn(dns.promises, 'lookup').mockResolvedValue([
+      { address: '10.0.0.8', family: 4 },
+      { address: '169.254.169.254', family: 4 },
+    ] as never);
     const fetchSpy = jest.spyOn(undici, 'fetch');
-    const outcome = await adapter.authorizeIngress(secret({ adminUrl: 'http://gateway.example.test:9180' }), route('admin'), rule('203.0.113.7/32'));
+    const outcome = await adapter.authorizeIngress(
+      secret({ adminUrl: 'http://gateway.example.test:9180' }),
+      route('admin'),
+      rule('203.0.113.7/32'),
+    );
     expect(outcome).toEqual({
       ok: false,
       kind: 'UNSAFE',
@@ -152,10 +167,16 @@ describe('SSRF guard', () => {
 
   it('allows loopback by name and private addresses (self-hosted gateways)', async () => {
     const port = new URL(fake.url).port;
-    expect(await adapter.verifyCredential(secret({ adminUrl: `http://localhost:${port}` }))).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
+    expect(await adapter.verifyCredential(secret({ adminUrl: `http://localhost:${port}` }))).toEqual({
+      ok: true,
+      detail: 'APISIX accepted the admin key.',
+    });
     jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.20.30.40', family: 4 }] as never);
     const fetchSpy = jest.spyOn(undici, 'fetch').mockResolvedValue(undici.Response.json({ total: 0, list: [] }));
-    expect(await adapter.verifyCredential(secret({ adminUrl: 'http://apisix.corp.test:9180/' }))).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
+    expect(await adapter.verifyCredential(secret({ adminUrl: 'http://apisix.corp.test:9180/' }))).toEqual({
+      ok: true,
+      detail: 'APISIX accepted the admin key.',
+    });
     expect(String(fetchSpy.mock.calls[0][0])).toBe('http://apisix.corp.test:9180/apisix/admin/routes');
   });
 
@@ -230,8 +251,15 @@ describe('authorizeIngress / revokeIngress', () => {
   });
 
   it('removes only the given address, including its bare-address spelling', async () => {
-    fake.state.setRoute('bare', { uri: '/b', upstream: UPSTREAM, plugins: { 'ip-restriction': { whitelist: ['203.0.113.7', '198.51.100.10/32'] } } });
-    expect(await adapter.revokeIngress(secret(), route('bare'), rule('203.0.113.7/32'))).toEqual({ ok: true, detail: 'Route bare whitelist updated.' });
+    fake.state.setRoute('bare', {
+      uri: '/b',
+      upstream: UPSTREAM,
+      plugins: { 'ip-restriction': { whitelist: ['203.0.113.7', '198.51.100.10/32'] } },
+    });
+    expect(await adapter.revokeIngress(secret(), route('bare'), rule('203.0.113.7/32'))).toEqual({
+      ok: true,
+      detail: 'Route bare whitelist updated.',
+    });
     expect(fake.state.whitelist('bare')).toEqual(['198.51.100.10/32']);
   });
 
@@ -269,13 +297,21 @@ describe('authorizeIngress / revokeIngress', () => {
   it('refuses to turn a blacklist route into a whitelist route', async () => {
     fake.state.setRoute('bl', { uri: '/bl', upstream: UPSTREAM, plugins: { 'ip-restriction': { blacklist: ['192.0.2.66/32'] } } });
     const outcome = await adapter.authorizeIngress(secret(), route('bl'), rule('192.0.2.1/32'));
-    expect(outcome).toEqual({ ok: false, kind: 'PROVIDER_ERROR', reason: 'Route bl uses an ip-restriction blacklist; EntryGuard manages whitelists only.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'PROVIDER_ERROR',
+      reason: 'Route bl uses an ip-restriction blacklist; EntryGuard manages whitelists only.',
+    });
     expect(fake.state.requestsWith('PATCH')).toHaveLength(0);
   });
 
   it('refuses anything wider than one address', async () => {
     const outcome = await adapter.authorizeIngress(secret(), route('admin'), rule('0.0.0.0/0'));
-    expect(outcome).toEqual({ ok: false, kind: 'UNSAFE', reason: 'Only a single address (/32 or /128) can be opened, and "0.0.0.0/0" is not one.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNSAFE',
+      reason: 'Only a single address (/32 or /128) can be opened, and "0.0.0.0/0" is not one.',
+    });
     expect(fake.state.requests).toHaveLength(0);
   });
 
@@ -298,7 +334,11 @@ describe('DNS rebinding', () => {
   it('re-checks the addresses when connecting: a name that turns into a metadata address is refused', async () => {
     // First answer (the guard's check): a private address. Second answer (at connect time): metadata.
     jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.0.0.9', family: 4 }] as never);
-    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((_host: string, _options: unknown, callback: (e: null, a: unknown) => void) => {
+    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((
+      _host: string,
+      _options: unknown,
+      callback: (e: null, a: unknown) => void,
+    ) => {
       callback(null, [{ address: '169.254.169.254', family: 4 }]);
     }) as never);
     const outcome = await adapter.verifyCredential(secret({ adminUrl: 'http://rebinding.example.test:9180' }));

@@ -37,7 +37,13 @@ let adapter: AwsSecurityGroupAdapter;
 const outcomes: ProviderOutcome[] = [];
 
 function adapterWith(options: ProvidersOptions = {}): AwsSecurityGroupAdapter {
-  const resolved = resolveProvidersOptions({ awsEndpointUrl: fake.url, timeoutMs: 2000, throttleRetries: 2, retryBaseDelayMs: 5, ...options });
+  const resolved = resolveProvidersOptions({
+    awsEndpointUrl: fake.url,
+    timeoutMs: 2000,
+    throttleRetries: 2,
+    retryBaseDelayMs: 5,
+    ...options,
+  });
   return recordOutcomes(new AwsSecurityGroupAdapter(resolved), outcomes);
 }
 
@@ -97,7 +103,11 @@ describe('verifyCredential (STS GetCallerIdentity)', () => {
   });
 
   it('sends the session token of temporary keys, and a wrong one is refused', async () => {
-    fake.state.addAccount('ASIATEMP000000000001', { secretAccessKey: SECRET, accountId: '444455556666', sessionToken: 'session-token-value-123' });
+    fake.state.addAccount('ASIATEMP000000000001', {
+      secretAccessKey: SECRET,
+      accountId: '444455556666',
+      sessionToken: 'session-token-value-123',
+    });
     const good = await adapter.verifyCredential(secret({ accessKeyId: 'ASIATEMP000000000001', sessionToken: 'session-token-value-123' }));
     expect(good).toEqual({ ok: true, detail: 'The keys work for AWS account 444455556666.' });
     const bad = await adapter.verifyCredential(secret({ accessKeyId: 'ASIATEMP000000000001', sessionToken: 'stale-token-000000' }));
@@ -106,7 +116,11 @@ describe('verifyCredential (STS GetCallerIdentity)', () => {
   });
 
   it('maps STS AccessDenied to ACCESS_DENIED without retrying', async () => {
-    fake.state.addAccount(ACCESS_KEY_ID, { secretAccessKey: SECRET, accountId: '111122223333', allowedActions: ['ec2:DescribeSecurityGroups'] });
+    fake.state.addAccount(ACCESS_KEY_ID, {
+      secretAccessKey: SECRET,
+      accountId: '111122223333',
+      allowedActions: ['ec2:DescribeSecurityGroups'],
+    });
     const outcome = await adapter.verifyCredential(secret());
     expect(outcome).toEqual({
       ok: false,
@@ -139,7 +153,11 @@ describe('verifyResource (EC2 DescribeSecurityGroups)', () => {
 
   it('reports a missing group as NOT_FOUND', async () => {
     const outcome = await adapter.verifyResource(secret(), target({ resourceIdentifier: 'sg-00000000000000000' }));
-    expect(outcome).toEqual({ ok: false, kind: 'NOT_FOUND', reason: `Security group sg-00000000000000000 was not found in region ${REGION}.` });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'NOT_FOUND',
+      reason: `Security group sg-00000000000000000 was not found in region ${REGION}.`,
+    });
   });
 
   it('looks only in the target region', async () => {
@@ -171,7 +189,14 @@ describe('verifyResource (EC2 DescribeSecurityGroups)', () => {
       reason: 'AWS denied DescribeSecurityGroups: these keys lack the permission ec2:DescribeSecurityGroups.',
     });
     expect(fake.state.requestsFor('DescribeSecurityGroups')).toEqual([
-      { service: 'ec2', action: 'DescribeSecurityGroups', region: REGION, accessKeyId: ACCESS_KEY_ID, status: 403, errorCode: 'UnauthorizedOperation' },
+      {
+        service: 'ec2',
+        action: 'DescribeSecurityGroups',
+        region: REGION,
+        accessKeyId: ACCESS_KEY_ID,
+        status: 403,
+        errorCode: 'UnauthorizedOperation',
+      },
     ]);
   });
 
@@ -196,7 +221,10 @@ describe('authorizeIngress / revokeIngress', () => {
     expect((await adapter.authorizeIngress(secret(), target(), rule)).ok).toBe(true);
     const again = await adapter.authorizeIngress(secret(), target(), rule);
     expect(again).toEqual({ ok: true, detail: `203.0.113.7/32 may now reach ${GROUP}.` });
-    expect(fake.state.requestsFor('AuthorizeSecurityGroupIngress').map((r) => r.errorCode ?? r.status)).toEqual([200, 'InvalidPermission.Duplicate']);
+    expect(fake.state.requestsFor('AuthorizeSecurityGroupIngress').map((r) => r.errorCode ?? r.status)).toEqual([
+      200,
+      'InvalidPermission.Duplicate',
+    ]);
     expect(fake.state.ingress(REGION, GROUP).filter((r) => r.cidr === '203.0.113.7/32')).toHaveLength(1);
   });
 
@@ -204,7 +232,10 @@ describe('authorizeIngress / revokeIngress', () => {
     await adapter.authorizeIngress(secret(), target({ config: { protocol: 'tcp', port: 443 } }), rule);
     const outcome = await adapter.authorizeIngress(secret(), target({ config: { protocol: 'tcp', ports: [8443, 443, 80] } }), rule);
     expect(outcome.ok).toBe(true);
-    const ports = fake.state.ingress(REGION, GROUP).filter((r) => r.cidr === '203.0.113.7/32').map((r) => r.fromPort);
+    const ports = fake.state
+      .ingress(REGION, GROUP)
+      .filter((r) => r.cidr === '203.0.113.7/32')
+      .map((r) => r.fromPort);
     expect(ports.sort((a, b) => a! - b!)).toEqual([80, 443, 8443]);
   });
 
@@ -220,8 +251,21 @@ describe('authorizeIngress / revokeIngress', () => {
   it('handles an IPv6 /128 through Ipv6Ranges, whatever its spelling', async () => {
     const v6 = { cidr: '2001:DB8:0:0:0:0:0:42/128', description: 'EntryGuard v6' };
     expect((await adapter.authorizeIngress(secret(), target({ config: { protocol: 'udp', port: 51820 } }), v6)).ok).toBe(true);
-    expect(fake.state.ingress(REGION, GROUP)[1]).toEqual({ ipProtocol: 'udp', fromPort: 51820, toPort: 51820, cidr: '2001:db8::42/128', description: 'EntryGuard v6' });
-    expect((await adapter.revokeIngress(secret(), target({ config: { protocol: 'udp', port: 51820 } }), { cidr: '2001:db8::42/128', description: '' })).ok).toBe(true);
+    expect(fake.state.ingress(REGION, GROUP)[1]).toEqual({
+      ipProtocol: 'udp',
+      fromPort: 51820,
+      toPort: 51820,
+      cidr: '2001:db8::42/128',
+      description: 'EntryGuard v6',
+    });
+    expect(
+      (
+        await adapter.revokeIngress(secret(), target({ config: { protocol: 'udp', port: 51820 } }), {
+          cidr: '2001:db8::42/128',
+          description: '',
+        })
+      ).ok,
+    ).toBe(true);
     expect(fake.state.ingress(REGION, GROUP).map((r) => r.cidr)).toEqual(['198.51.100.10/32']);
   });
 
@@ -233,13 +277,21 @@ describe('authorizeIngress / revokeIngress', () => {
 
   it('refuses anything wider than one address, without calling AWS', async () => {
     const outcome = await adapter.authorizeIngress(secret(), target(), { cidr: '0.0.0.0/0', description: 'x' });
-    expect(outcome).toEqual({ ok: false, kind: 'UNSAFE', reason: 'Only a single address (/32 or /128) can be opened, and "0.0.0.0/0" is not one.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNSAFE',
+      reason: 'Only a single address (/32 or /128) can be opened, and "0.0.0.0/0" is not one.',
+    });
     expect(fake.state.requests).toHaveLength(0);
   });
 
   it('refuses a config without ports for tcp, without calling AWS', async () => {
     const outcome = await adapter.authorizeIngress(secret(), target({ config: { protocol: 'tcp' } }), rule);
-    expect(outcome).toEqual({ ok: false, kind: 'PROVIDER_ERROR', reason: 'The resource config for tcp needs a port (or ports) between 0 and 65535.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'PROVIDER_ERROR',
+      reason: 'The resource config for tcp needs a port (or ports) between 0 and 65535.',
+    });
     expect(fake.state.requests).toHaveLength(0);
   });
 
@@ -260,7 +312,10 @@ describe('authorizeIngress / revokeIngress', () => {
       error: [['RevokeSecurityGroupIngress', 'InvalidPermission.NotFound']],
       unknown: [['RevokeSecurityGroupIngress', 200]],
       // Return=false with no explanation: the adapter checks the group before calling it done.
-      silent: [['RevokeSecurityGroupIngress', 200], ['DescribeSecurityGroups', 200]],
+      silent: [
+        ['RevokeSecurityGroupIngress', 200],
+        ['DescribeSecurityGroups', 200],
+      ],
     }[behaviour];
     expect(fake.state.requests.map((r) => [r.action, r.errorCode ?? r.status])).toEqual(expectedCalls);
     expect(fake.state.ingress(REGION, GROUP)).toHaveLength(1);
@@ -281,7 +336,11 @@ describe('authorizeIngress / revokeIngress', () => {
   it('gives up with THROTTLED after the configured number of attempts', async () => {
     fake.state.throttleNext(100);
     const outcome = await adapterWith({ throttleRetries: 3 }).revokeIngress(secret(), target(), rule);
-    expect(outcome).toEqual({ ok: false, kind: 'THROTTLED', reason: 'AWS kept throttling requests after 4 attempt(s); try again shortly.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'THROTTLED',
+      reason: 'AWS kept throttling requests after 4 attempt(s); try again shortly.',
+    });
     expect(fake.state.requestsFor('RevokeSecurityGroupIngress')).toHaveLength(4);
   });
 
@@ -296,7 +355,11 @@ describe('authorizeIngress / revokeIngress', () => {
   it('reports a refused connection as UNREACHABLE', async () => {
     const closedPort = await freePort();
     const outcome = await adapterWith({ awsEndpointUrl: `http://127.0.0.1:${closedPort}` }).verifyResource(secret(), target());
-    expect(outcome).toEqual({ ok: false, kind: 'UNREACHABLE', reason: 'Could not reach the AWS EC2 endpoint: the connection was refused.' });
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNREACHABLE',
+      reason: 'Could not reach the AWS EC2 endpoint: the connection was refused.',
+    });
   });
 });
 

@@ -15,7 +15,9 @@ describe('ProvidersModule / ProviderRegistry', () => {
   let fake: AwsFakeServer;
 
   beforeAll(async () => {
-    fake = await startAwsFakeServer({ accounts: { AKIAREGISTRY00000001: { secretAccessKey: 'registry-secret-0001', accountId: '999988887777' } } });
+    fake = await startAwsFakeServer({
+      accounts: { AKIAREGISTRY00000001: { secretAccessKey: 'registry-secret-0001', accountId: '999988887777' } },
+    });
   });
   afterAll(() => fake.close());
 
@@ -27,7 +29,10 @@ describe('ProvidersModule / ProviderRegistry', () => {
     const aws = registry.adapterFor('AWS');
     expect(aws).toBeInstanceOf(AwsSecurityGroupAdapter);
     expect(aws.provider).toBe('AWS');
-    const secret: CredentialSecret = { provider: 'AWS', data: { accessKeyId: 'AKIAREGISTRY00000001', secretAccessKey: 'registry-secret-0001' } };
+    const secret: CredentialSecret = {
+      provider: 'AWS',
+      data: { accessKeyId: 'AKIAREGISTRY00000001', secretAccessKey: 'registry-secret-0001' },
+    };
     expect(await aws.verifyCredential(secret)).toEqual({ ok: true, detail: 'The keys work for AWS account 999988887777.' });
     expect(fake.state.requestsFor('GetCallerIdentity')).toHaveLength(1);
     await moduleRef.close();
@@ -52,13 +57,31 @@ describe('ProvidersModule / ProviderRegistry', () => {
     const secret = { provider, data: {} } as unknown as CredentialSecret;
     const target = { provider, resourceType: 'NSG', resourceIdentifier: 'x', region: null, config: {} } as ResourceTarget;
     const rule = { cidr: '192.0.2.1/32', description: 'x' };
-    expect(await adapter.verifyCredential(secret)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Verification for ${provider} is not supported yet` });
-    expect(await adapter.verifyResource(secret, target)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Verification for ${provider} is not supported yet` });
-    expect(await adapter.authorizeIngress(secret, target, rule)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Opening access for ${provider} is not supported yet` });
-    expect(await adapter.revokeIngress(secret, target, rule)).toEqual({ ok: false, kind: 'UNSUPPORTED', reason: `Closing access for ${provider} is not supported yet` });
+    expect(await adapter.verifyCredential(secret)).toEqual({
+      ok: false,
+      kind: 'UNSUPPORTED',
+      reason: `Verification for ${provider} is not supported yet`,
+    });
+    expect(await adapter.verifyResource(secret, target)).toEqual({
+      ok: false,
+      kind: 'UNSUPPORTED',
+      reason: `Verification for ${provider} is not supported yet`,
+    });
+    expect(await adapter.authorizeIngress(secret, target, rule)).toEqual({
+      ok: false,
+      kind: 'UNSUPPORTED',
+      reason: `Opening access for ${provider} is not supported yet`,
+    });
+    expect(await adapter.revokeIngress(secret, target, rule)).toEqual({
+      ok: false,
+      kind: 'UNSUPPORTED',
+      reason: `Closing access for ${provider} is not supported yet`,
+    });
   });
 
   it('throws for a provider name outside the union (a bug, not an outcome)', () => {
-    expect(() => new ProviderRegistry({}).adapterFor('ORACLE' as never)).toThrow('Unknown provider "ORACLE"; expected one of AWS, GCP, AZURE, APISIX');
+    expect(() => new ProviderRegistry({}).adapterFor('ORACLE' as never)).toThrow(
+      'Unknown provider "ORACLE"; expected one of AWS, GCP, AZURE, APISIX',
+    );
   });
 });

@@ -3,12 +3,32 @@ import { expectError } from '../harness/api-client';
 import { awsCredentialBody, awsResourceBody, registerOrganization, TestOrganization } from '../harness/factories';
 import { TestApp } from '../harness/test-app';
 import { startAwsFakeServer, type AwsFakeServer } from '../fakes/aws-fake-server';
-import { expectSingleAuditRow, gcpCredentialBody, ISO_UTC, startIsolatedApp, uniqueAccessKeyId, uniqueGroupId, waitFor, withAuditDelta } from './isolated-app';
+import {
+  expectSingleAuditRow,
+  gcpCredentialBody,
+  ISO_UTC,
+  startIsolatedApp,
+  uniqueAccessKeyId,
+  uniqueGroupId,
+  waitFor,
+  withAuditDelta,
+} from './isolated-app';
 
 // The e2e project's testTimeout does not reach hooks and tests here: app start, a fresh database, background jobs.
 jest.setTimeout(60_000);
 
-const CREDENTIAL_KEYS = ['createdAt', 'credentialType', 'id', 'isValid', 'lastVerifiedAt', 'name', 'provider', 'resourceCount', 'updatedAt', 'verificationError'];
+const CREDENTIAL_KEYS = [
+  'createdAt',
+  'credentialType',
+  'id',
+  'isValid',
+  'lastVerifiedAt',
+  'name',
+  'provider',
+  'resourceCount',
+  'updatedAt',
+  'verificationError',
+];
 const WRONG_SECRET_REASON = 'AWS refused the keys: the secret access key does not match the access key id.';
 
 /** Credential verification end to end: STS GetCallerIdentity against the AWS fake. */
@@ -45,8 +65,14 @@ describe('Credentials: verification end to end', () => {
     it('valid keys become isValid true; a wrong secret isValid false with the reason; without calling verify', async () => {
       const good = keys();
       const bad = keys(true);
-      const valid = await org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey } }));
-      const wrong = await org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }));
+      const valid = await org.admin.post(
+        '/credentials',
+        awsCredentialBody({ credentialData: { accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey } }),
+      );
+      const wrong = await org.admin.post(
+        '/credentials',
+        awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }),
+      );
       expect([valid.status, wrong.status]).toEqual([201, 201]);
       expect(valid.body).toMatchObject({ isValid: null, lastVerifiedAt: null, verificationError: null });
 
@@ -57,12 +83,17 @@ describe('Credentials: verification end to end', () => {
       expect(JSON.stringify(badState)).not.toContain(bad.secretAccessKey);
       expect(aws.state.requestsFor('GetCallerIdentity').some((r) => r.accessKeyId === good.accessKeyId && r.status === 200)).toBe(true);
 
-      const { rows } = await t.db.query(`SELECT is_valid, verification_error FROM credentials WHERE id = ANY($1) ORDER BY is_valid DESC`, [[valid.body.id, wrong.body.id]]);
+      const { rows } = await t.db.query(`SELECT is_valid, verification_error FROM credentials WHERE id = ANY($1) ORDER BY is_valid DESC`, [
+        [valid.body.id, wrong.body.id],
+      ]);
       expect(rows).toEqual([
         { is_valid: true, verification_error: null },
         { is_valid: false, verification_error: WRONG_SECRET_REASON },
       ]);
-      const audit = await t.db.query(`SELECT resource_id, result, actor_type FROM audit_logs WHERE event_type = 'CREDENTIAL_VERIFY' AND organization_id = $1`, [org.id]);
+      const audit = await t.db.query(
+        `SELECT resource_id, result, actor_type FROM audit_logs WHERE event_type = 'CREDENTIAL_VERIFY' AND organization_id = $1`,
+        [org.id],
+      );
       expect(audit.rows).toEqual(
         expect.arrayContaining([
           { resource_id: valid.body.id, result: 'SUCCESS', actor_type: 'SYSTEM' },
@@ -80,9 +111,16 @@ describe('Credentials: verification end to end', () => {
 
     it('rotating keys in place sets isValid back to null, then the job verifies the new keys', async () => {
       const bad = keys(true);
-      const created = (await org.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }))).body;
+      const created = (
+        await org.admin.post(
+          '/credentials',
+          awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }),
+        )
+      ).body;
       expect(await waitFor(() => verified(created.id))).toMatchObject({ isValid: false });
-      const rotated = await org.admin.patch(`/credentials/${created.id}`, { credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.realSecret } });
+      const rotated = await org.admin.patch(`/credentials/${created.id}`, {
+        credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.realSecret },
+      });
       expect(rotated.status).toBe(200);
       expect(rotated.body.isValid).toBeNull();
       const state = await waitFor(async () => {
@@ -110,7 +148,9 @@ describe('Credentials: verification end to end', () => {
 
     it('valid keys: 200 with isValid true and lastVerifiedAt; one CREDENTIAL_VERIFY SUCCESS row by the admin', async () => {
       const good = keys();
-      const credential = await create(awsCredentialBody({ credentialData: { accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey } }));
+      const credential = await create(
+        awsCredentialBody({ credentialData: { accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey } }),
+      );
       const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.post(`/credentials/${credential.id}/verify`));
       expect(response.status).toBe(200);
       expect(Object.keys(response.body).sort()).toEqual(CREDENTIAL_KEYS);
@@ -122,7 +162,9 @@ describe('Credentials: verification end to end', () => {
 
     it('a wrong secret: 200 with the verdict isValid false and the reason; one FAILURE row', async () => {
       const bad = keys(true);
-      const credential = await create(awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }));
+      const credential = await create(
+        awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }),
+      );
       const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.post(`/credentials/${credential.id}/verify`));
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ isValid: false, verificationError: WRONG_SECRET_REASON });
@@ -154,13 +196,17 @@ describe('Credentials: verification end to end', () => {
 
     it('after rotating to the right secret, the same resource verifies with no re-linking', async () => {
       const bad = keys(true);
-      const credential = await create(awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }));
+      const credential = await create(
+        awsCredentialBody({ credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.secretAccessKey } }),
+      );
       const groupId = uniqueGroupId();
       aws.state.addSecurityGroup('eu-west-1', { groupId });
       const resource = (await org.admin.post('/resources', awsResourceBody(credential.id, { resourceIdentifier: groupId }))).body;
       expectError(await org.admin.post(`/resources/${resource.id}/verify`), 400, 'VERIFICATION_FAILED');
 
-      const rotated = await org.admin.patch(`/credentials/${credential.id}`, { credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.realSecret } });
+      const rotated = await org.admin.patch(`/credentials/${credential.id}`, {
+        credentialData: { accessKeyId: bad.accessKeyId, secretAccessKey: bad.realSecret },
+      });
       expect(rotated.status).toBe(200);
       expect(rotated.body).toMatchObject({ isValid: null, resourceCount: 1 });
       expect((await org.admin.post(`/credentials/${credential.id}/verify`)).body.isValid).toBe(true);
@@ -169,7 +215,7 @@ describe('Credentials: verification end to end', () => {
       expect(verified.body).toMatchObject({ credentialId: credential.id, isActive: true });
     });
 
-    it('another organization\'s credential: 404 CREDENTIAL_NOT_FOUND like a random id, and its state is untouched', async () => {
+    it("another organization's credential: 404 CREDENTIAL_NOT_FOUND like a random id, and its state is untouched", async () => {
       const other = await registerOrganization(t, 'Other');
       const foreign = (await other.admin.post('/credentials', awsCredentialBody())).body;
       const random = randomUUID();

@@ -82,7 +82,11 @@ export function summary(rows: Array<Record<string, any>>): Array<[string, string
 }
 
 /** Runs `action` and returns it with exactly the audit rows of the organization it added. */
-export async function withAuditDelta<T>(t: TestApp, organizationId: string, action: () => Promise<T>): Promise<{ result: T; added: Array<Record<string, any>> }> {
+export async function withAuditDelta<T>(
+  t: TestApp,
+  organizationId: string,
+  action: () => Promise<T>,
+): Promise<{ result: T; added: Array<Record<string, any>> }> {
   const before = new Set((await auditRowsFor(t, organizationId)).map((row) => row.id as string));
   const result = await action();
   const added = (await auditRowsFor(t, organizationId)).filter((row) => !before.has(row.id));
@@ -92,9 +96,18 @@ export async function withAuditDelta<T>(t: TestApp, organizationId: string, acti
 /** The one audit row a mutation must leave, checked column by column. */
 export function expectSingleAuditRow(
   added: Array<Record<string, any>>,
-  expected: { eventType: string; actorEmail: string | null; resourceId: string | null; result: 'SUCCESS' | 'FAILURE'; errorCode?: string | null; resourceType?: string },
+  expected: {
+    eventType: string;
+    actorEmail: string | null;
+    resourceId: string | null;
+    result: 'SUCCESS' | 'FAILURE';
+    errorCode?: string | null;
+    resourceType?: string;
+  },
 ): Record<string, any> {
-  expect(added.map((row) => [row.event_type, row.result, row.error_code])).toEqual([[expected.eventType, expected.result, expected.errorCode ?? null]]);
+  expect(added.map((row) => [row.event_type, row.result, row.error_code])).toEqual([
+    [expected.eventType, expected.result, expected.errorCode ?? null],
+  ]);
   const [row] = added;
   expect(row.actor_email).toBe(expected.actorEmail);
   expect(row.resource_id).toBe(expected.resourceId);

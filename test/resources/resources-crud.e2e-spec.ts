@@ -143,10 +143,20 @@ describe('Resources: CRUD', () => {
     );
     expect(response.status).toBe(200);
     expect(Object.keys(response.body).sort()).toEqual(RESOURCE_KEYS);
-    expect(response.body).toMatchObject({ id: created.id, name: 'Renamed bastion', config: { protocol: 'udp', port: 1194 }, isActive: false });
+    expect(response.body).toMatchObject({
+      id: created.id,
+      name: 'Renamed bastion',
+      config: { protocol: 'udp', port: 1194 },
+      isActive: false,
+    });
     expect(Date.parse(response.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
     expect(await dbRow(created.id)).toMatchObject({ name: 'Renamed bastion', config: { protocol: 'udp', port: 1194 } });
-    const audit = expectSingleAuditRow(added, { eventType: 'RESOURCE_UPDATE', actorEmail: org.email, resourceId: created.id, result: 'SUCCESS' });
+    const audit = expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_UPDATE',
+      actorEmail: org.email,
+      resourceId: created.id,
+      result: 'SUCCESS',
+    });
     expect(audit.resource_name).toBe('Renamed bastion');
     expect(audit.details.changedFields).toEqual(['name', 'config']);
     expect(audit.details.previousName).toBe(created.name);
@@ -163,17 +173,24 @@ describe('Resources: CRUD', () => {
   it('PATCH moves a resource to another credential of the same organization and provider', async () => {
     const created = await createResource();
     const target = (await org.admin.post('/credentials', awsCredentialBody())).body;
-    const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.patch(`/resources/${created.id}`, { credentialId: target.id }));
+    const { result: response, added } = await withAuditDelta(t, org.id, () =>
+      org.admin.patch(`/resources/${created.id}`, { credentialId: target.id }),
+    );
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ credentialId: target.id, credentialName: target.name, isActive: false, lastVerifiedAt: null });
     expect((await dbRow(created.id))!.credential_id).toBe(target.id);
-    const audit = expectSingleAuditRow(added, { eventType: 'RESOURCE_UPDATE', actorEmail: org.email, resourceId: created.id, result: 'SUCCESS' });
+    const audit = expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_UPDATE',
+      actorEmail: org.email,
+      resourceId: created.id,
+      result: 'SUCCESS',
+    });
     expect(audit.details).toMatchObject({ changedFields: ['credentialId'], previousCredentialId: credential.id, credentialId: target.id });
     const moved = await org.admin.get(`/resources?credentialId=${target.id}`);
     expect(moved.body.map((r: { id: string }) => r.id)).toEqual([created.id]);
   });
 
-  it('PATCH refusals: another provider\'s credential (400), a missing credential (404), an empty body (400); each one FAILURE row and no change', async () => {
+  it("PATCH refusals: another provider's credential (400), a missing credential (404), an empty body (400); each one FAILURE row and no change", async () => {
     const created = await createResource();
     const before = await dbRow(created.id);
     const gcp = (await org.admin.post('/credentials', gcpCredentialBody())).body;
@@ -191,7 +208,13 @@ describe('Resources: CRUD', () => {
       } else {
         expect(response.body.message).toBe(`Credential with ID ${missing} not found`);
       }
-      expectSingleAuditRow(added, { eventType: 'RESOURCE_UPDATE', actorEmail: org.email, resourceId: created.id, result: 'FAILURE', errorCode: code });
+      expectSingleAuditRow(added, {
+        eventType: 'RESOURCE_UPDATE',
+        actorEmail: org.email,
+        resourceId: created.id,
+        result: 'FAILURE',
+        errorCode: code,
+      });
     }
     expect(await dbRow(created.id)).toEqual(before);
   });
@@ -202,7 +225,12 @@ describe('Resources: CRUD', () => {
     expect(response.status).toBe(204);
     expect(response.text).toBe('');
     expect(await dbRow(created.id)).toBeUndefined();
-    const audit = expectSingleAuditRow(added, { eventType: 'RESOURCE_DELETE', actorEmail: org.email, resourceId: created.id, result: 'SUCCESS' });
+    const audit = expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_DELETE',
+      actorEmail: org.email,
+      resourceId: created.id,
+      result: 'SUCCESS',
+    });
     expect(audit.resource_name).toBe(created.name);
 
     const got = await org.admin.get(`/resources/${created.id}`);
@@ -210,22 +238,38 @@ describe('Resources: CRUD', () => {
     expect(got.body.message).toBe(`Resource with ID ${created.id} not found`);
     const again = await withAuditDelta(t, org.id, () => org.admin.delete(`/resources/${created.id}`));
     expectError(again.result, 404, 'RESOURCE_NOT_FOUND');
-    expectSingleAuditRow(again.added, { eventType: 'RESOURCE_DELETE', actorEmail: org.email, resourceId: created.id, result: 'FAILURE', errorCode: 'RESOURCE_NOT_FOUND' });
+    expectSingleAuditRow(again.added, {
+      eventType: 'RESOURCE_DELETE',
+      actorEmail: org.email,
+      resourceId: created.id,
+      result: 'FAILURE',
+      errorCode: 'RESOURCE_NOT_FOUND',
+    });
   });
 
   it('a duplicate provider+identifier+region is 409 RESOURCE_ALREADY_EXISTS (POST and PATCH); another region or organization is fine', async () => {
     const first = await createResource();
-    const count = async () => (await t.db.query('SELECT count(*)::int AS n FROM resources WHERE resource_identifier = $1', [first.resourceIdentifier])).rows[0].n;
+    const count = async () =>
+      (await t.db.query('SELECT count(*)::int AS n FROM resources WHERE resource_identifier = $1', [first.resourceIdentifier])).rows[0].n;
 
     const { result: duplicate, added } = await withAuditDelta(t, org.id, () =>
       org.admin.post('/resources', awsResourceBody(credential.id, { resourceIdentifier: first.resourceIdentifier })),
     );
     expectError(duplicate, 409, 'RESOURCE_ALREADY_EXISTS');
-    expectSingleAuditRow(added, { eventType: 'RESOURCE_CREATE', actorEmail: org.email, resourceId: null, result: 'FAILURE', errorCode: 'RESOURCE_ALREADY_EXISTS' });
+    expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_CREATE',
+      actorEmail: org.email,
+      resourceId: null,
+      result: 'FAILURE',
+      errorCode: 'RESOURCE_ALREADY_EXISTS',
+    });
     expect(await count()).toBe(1);
 
     const otherCredential = (await org.admin.post('/credentials', awsCredentialBody())).body;
-    const viaOtherCredential = await org.admin.post('/resources', awsResourceBody(otherCredential.id, { resourceIdentifier: first.resourceIdentifier }));
+    const viaOtherCredential = await org.admin.post(
+      '/resources',
+      awsResourceBody(otherCredential.id, { resourceIdentifier: first.resourceIdentifier }),
+    );
     expectError(viaOtherCredential, 409, 'RESOURCE_ALREADY_EXISTS');
 
     const otherRegion = await createResource({ resourceIdentifier: first.resourceIdentifier, region: 'us-east-1' });
@@ -233,12 +277,21 @@ describe('Resources: CRUD', () => {
 
     const other = await registerOrganization(t, 'Other');
     const foreignCredential = (await other.admin.post('/credentials', awsCredentialBody())).body;
-    const elsewhere = await other.admin.post('/resources', awsResourceBody(foreignCredential.id, { resourceIdentifier: first.resourceIdentifier }));
+    const elsewhere = await other.admin.post(
+      '/resources',
+      awsResourceBody(foreignCredential.id, { resourceIdentifier: first.resourceIdentifier }),
+    );
     expect(elsewhere.status).toBe(201);
     expect(await count()).toBe(3);
 
     const gcp = (await org.admin.post('/credentials', gcpCredentialBody())).body;
-    const rule = { name: 'GCP rule', credentialId: gcp.id, provider: 'GCP', resourceType: 'FIREWALL_RULE', resourceIdentifier: `allow-${randomUUID().slice(0, 8)}` };
+    const rule = {
+      name: 'GCP rule',
+      credentialId: gcp.id,
+      provider: 'GCP',
+      resourceType: 'FIREWALL_RULE',
+      resourceIdentifier: `allow-${randomUUID().slice(0, 8)}`,
+    };
     expect((await org.admin.post('/resources', rule)).status).toBe(201);
     expectError(await org.admin.post('/resources', { ...rule, name: 'GCP rule again' }), 409, 'RESOURCE_ALREADY_EXISTS');
 

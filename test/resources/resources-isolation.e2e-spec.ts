@@ -9,7 +9,10 @@ jest.setTimeout(60_000);
 
 /** The body of a 404 with the id and the timestamp taken out: a foreign id must read like a random one. */
 function shape(response: ApiResponse, id: string): string {
-  return response.text.split(id).join('<ID>').replace(/"timestamp":"[^"]+"/, '"timestamp":"<T>"');
+  return response.text
+    .split(id)
+    .join('<ID>')
+    .replace(/"timestamp":"[^"]+"/, '"timestamp":"<T>"');
 }
 
 describe('Resources: tenant isolation and roles', () => {
@@ -42,35 +45,44 @@ describe('Resources: tenant isolation and roles', () => {
     ['POST /resources/{id}/verify', 'POST', (id) => `/resources/${id}/verify`, undefined],
   ];
 
-  it.each(routes)('%s with another organization\'s resource id: 404 RESOURCE_NOT_FOUND, the same body as a random UUID', async (_label, method, path, body) => {
-    const before = await resourceRow(bResource.id);
-    const bAuditBefore = (await auditRowsFor(t, b.id)).length;
-    const random = randomUUID();
-    const { result: foreign, added } = await withAuditDelta(t, a.id, () => a.admin.request(method, path(bResource.id), body));
-    const unknown = await a.admin.request(method, path(random), body);
-    expectError(foreign, 404, 'RESOURCE_NOT_FOUND');
-    expectError(unknown, 404, 'RESOURCE_NOT_FOUND');
-    expect(foreign.body.message).toBe(`Resource with ID ${bResource.id} not found`);
-    expect(shape(foreign, bResource.id)).toBe(shape(unknown, random));
-    expect(await resourceRow(bResource.id)).toEqual(before);
-    expect((await auditRowsFor(t, b.id)).length).toBe(bAuditBefore);
-    if (method === 'GET') {
-      expect(added).toEqual([]);
-    } else {
-      const eventType = method === 'PATCH' ? 'RESOURCE_UPDATE' : method === 'DELETE' ? 'RESOURCE_DELETE' : 'RESOURCE_VERIFY';
-      expectSingleAuditRow(added, { eventType, actorEmail: a.email, resourceId: bResource.id, result: 'FAILURE', errorCode: 'RESOURCE_NOT_FOUND' });
-    }
-    expect((await b.admin.get(`/resources/${bResource.id}`)).status).toBe(200);
-  });
+  it.each(routes)(
+    "%s with another organization's resource id: 404 RESOURCE_NOT_FOUND, the same body as a random UUID",
+    async (_label, method, path, body) => {
+      const before = await resourceRow(bResource.id);
+      const bAuditBefore = (await auditRowsFor(t, b.id)).length;
+      const random = randomUUID();
+      const { result: foreign, added } = await withAuditDelta(t, a.id, () => a.admin.request(method, path(bResource.id), body));
+      const unknown = await a.admin.request(method, path(random), body);
+      expectError(foreign, 404, 'RESOURCE_NOT_FOUND');
+      expectError(unknown, 404, 'RESOURCE_NOT_FOUND');
+      expect(foreign.body.message).toBe(`Resource with ID ${bResource.id} not found`);
+      expect(shape(foreign, bResource.id)).toBe(shape(unknown, random));
+      expect(await resourceRow(bResource.id)).toEqual(before);
+      expect((await auditRowsFor(t, b.id)).length).toBe(bAuditBefore);
+      if (method === 'GET') {
+        expect(added).toEqual([]);
+      } else {
+        const eventType = method === 'PATCH' ? 'RESOURCE_UPDATE' : method === 'DELETE' ? 'RESOURCE_DELETE' : 'RESOURCE_VERIFY';
+        expectSingleAuditRow(added, {
+          eventType,
+          actorEmail: a.email,
+          resourceId: bResource.id,
+          result: 'FAILURE',
+          errorCode: 'RESOURCE_NOT_FOUND',
+        });
+      }
+      expect((await b.admin.get(`/resources/${bResource.id}`)).status).toBe(200);
+    },
+  );
 
-  it('GET /resources never lists another organization\'s resources, even filtered by its credential', async () => {
+  it("GET /resources never lists another organization's resources, even filtered by its credential", async () => {
     const list = await a.admin.get('/resources');
     expect(list.body.map((r: { id: string }) => r.id)).toEqual([aResource.id]);
     expect((await a.admin.get(`/resources?credentialId=${bCredential.id}`)).body).toEqual([]);
     expect((await a.admin.get('/resources?provider=AWS')).body.map((r: { id: string }) => r.id)).toEqual([aResource.id]);
   });
 
-  it('POST /resources with another organization\'s credentialId: 404 CREDENTIAL_NOT_FOUND like a random id, nothing stored', async () => {
+  it("POST /resources with another organization's credentialId: 404 CREDENTIAL_NOT_FOUND like a random id, nothing stored", async () => {
     const random = randomUUID();
     const count = async () => (await t.db.query('SELECT count(*)::int AS n FROM resources')).rows[0].n;
     const before = await count();
@@ -81,10 +93,16 @@ describe('Resources: tenant isolation and roles', () => {
     expect(foreign.body.message).toBe(`Credential with ID ${bCredential.id} not found`);
     expect(shape(foreign, bCredential.id)).toBe(shape(unknown, random));
     expect(await count()).toBe(before);
-    expectSingleAuditRow(added, { eventType: 'RESOURCE_CREATE', actorEmail: a.email, resourceId: null, result: 'FAILURE', errorCode: 'CREDENTIAL_NOT_FOUND' });
+    expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_CREATE',
+      actorEmail: a.email,
+      resourceId: null,
+      result: 'FAILURE',
+      errorCode: 'CREDENTIAL_NOT_FOUND',
+    });
   });
 
-  it('PATCH with another organization\'s credentialId: 404 CREDENTIAL_NOT_FOUND like a random id, and the row still points at its own credential', async () => {
+  it("PATCH with another organization's credentialId: 404 CREDENTIAL_NOT_FOUND like a random id, and the row still points at its own credential", async () => {
     const before = await resourceRow(aResource.id);
     const random = randomUUID();
     const foreign = await a.admin.patch(`/resources/${aResource.id}`, { credentialId: bCredential.id });
@@ -101,11 +119,13 @@ describe('Resources: tenant isolation and roles', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('the database itself refuses a resource row pointing at another organization\'s credential', async () => {
+  it("the database itself refuses a resource row pointing at another organization's credential", async () => {
     const client = await t.db.connect();
     try {
       await client.query('BEGIN');
-      await expect(client.query('UPDATE resources SET credential_id = $1 WHERE id = $2', [bCredential.id, aResource.id])).rejects.toMatchObject({
+      await expect(
+        client.query('UPDATE resources SET credential_id = $1 WHERE id = $2', [bCredential.id, aResource.id]),
+      ).rejects.toMatchObject({
         code: '23503',
         constraint: 'fk_resources_credential',
       });
@@ -116,7 +136,7 @@ describe('Resources: tenant isolation and roles', () => {
     expect((await resourceRow(aResource.id)).credential_id).toBe(aCredential.id);
   });
 
-  it('migrate-resources to another organization\'s credential: 404 CREDENTIAL_NOT_FOUND and nothing moves', async () => {
+  it("migrate-resources to another organization's credential: 404 CREDENTIAL_NOT_FOUND and nothing moves", async () => {
     const response = await a.admin.post(`/credentials/${aCredential.id}/migrate-resources`, { targetCredentialId: bCredential.id });
     expectError(response, 404, 'CREDENTIAL_NOT_FOUND');
     expect((await resourceRow(aResource.id)).credential_id).toBe(aCredential.id);
@@ -130,7 +150,8 @@ describe('Resources: tenant isolation and roles', () => {
         a.admin.delete(`/credentials/${target.id}`),
       ]);
       const row = await resourceRow(aResource.id);
-      const credentialExists = (await t.db.query('SELECT count(*)::int AS n FROM credentials WHERE id = $1', [row.credential_id])).rows[0].n;
+      const credentialExists = (await t.db.query('SELECT count(*)::int AS n FROM credentials WHERE id = $1', [row.credential_id])).rows[0]
+        .n;
       expect(credentialExists).toBe(1);
       if (moved.status === 200) {
         expectError(deleted, 400, 'CREDENTIAL_IN_USE');
@@ -165,27 +186,30 @@ describe('Resources: tenant isolation and roles', () => {
       ['POST', '/resources/:own/verify', () => undefined, 'RESOURCE_VERIFY'],
     ];
 
-    it.each(memberRoutes)('%s %s: 403 FORBIDDEN, nothing changes, a write leaves one FAILURE row', async (method, template, body, eventType) => {
-      const id = template.includes(':own') ? aResource.id : template.includes(':foreign') ? bResource.id : randomUUID();
-      const path = template.replace(/:(own|foreign|random)/, id);
-      const before = await resourceRow(aResource.id);
-      const { result: response, added } = await withAuditDelta(t, a.id, () => member.request(method, path, body()));
-      expectError(response, 403, 'FORBIDDEN');
-      expect(await resourceRow(aResource.id)).toEqual(before);
-      expect((await t.db.query('SELECT count(*)::int AS n FROM resources WHERE organization_id = $1', [a.id])).rows[0].n).toBe(1);
-      if (eventType) {
-        const row = expectSingleAuditRow(added, {
-          eventType,
-          actorEmail: memberEmail,
-          resourceId: template.includes(':') ? id : null,
-          result: 'FAILURE',
-          errorCode: 'FORBIDDEN',
-        });
-        expect(row.actor_type).toBe('USER');
-      } else {
-        expect(added).toEqual([]);
-      }
-    });
+    it.each(memberRoutes)(
+      '%s %s: 403 FORBIDDEN, nothing changes, a write leaves one FAILURE row',
+      async (method, template, body, eventType) => {
+        const id = template.includes(':own') ? aResource.id : template.includes(':foreign') ? bResource.id : randomUUID();
+        const path = template.replace(/:(own|foreign|random)/, id);
+        const before = await resourceRow(aResource.id);
+        const { result: response, added } = await withAuditDelta(t, a.id, () => member.request(method, path, body()));
+        expectError(response, 403, 'FORBIDDEN');
+        expect(await resourceRow(aResource.id)).toEqual(before);
+        expect((await t.db.query('SELECT count(*)::int AS n FROM resources WHERE organization_id = $1', [a.id])).rows[0].n).toBe(1);
+        if (eventType) {
+          const row = expectSingleAuditRow(added, {
+            eventType,
+            actorEmail: memberEmail,
+            resourceId: template.includes(':') ? id : null,
+            result: 'FAILURE',
+            errorCode: 'FORBIDDEN',
+          });
+          expect(row.actor_type).toBe('USER');
+        } else {
+          expect(added).toEqual([]);
+        }
+      },
+    );
 
     it('without a token every resources route is 401', async () => {
       for (const [method, path] of [

@@ -77,7 +77,13 @@ describe('Resources: validation', () => {
     expect(fields(response)).toContain(field);
     response.body.details.forEach((d: { message: unknown }) => expect(typeof d.message).toBe('string'));
     expect(await resourceCount()).toBe(before);
-    expectSingleAuditRow(added, { eventType: 'RESOURCE_CREATE', actorEmail: org.email, resourceId: null, result: 'FAILURE', errorCode: 'VALIDATION_ERROR' });
+    expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_CREATE',
+      actorEmail: org.email,
+      resourceId: null,
+      result: 'FAILURE',
+      errorCode: 'VALIDATION_ERROR',
+    });
   });
 
   it('accepts the edge ports 1 and 65535, a ports list, and icmp/all without a port', async () => {
@@ -94,14 +100,22 @@ describe('Resources: validation', () => {
     }
   });
 
-  it('POST with the provider of the resource not matching the credential\'s: 400 naming the credential, nothing stored', async () => {
+  it("POST with the provider of the resource not matching the credential's: 400 naming the credential, nothing stored", async () => {
     const before = await resourceCount();
-    const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.post('/resources', awsResourceBody(gcpCredentialId)));
+    const { result: response, added } = await withAuditDelta(t, org.id, () =>
+      org.admin.post('/resources', awsResourceBody(gcpCredentialId)),
+    );
     expectError(response, 400, 'VALIDATION_ERROR');
     expect(fields(response)).toEqual(['credentialId']);
     expect(response.body.details[0].message).toMatch(/GCP/);
     expect(await resourceCount()).toBe(before);
-    expectSingleAuditRow(added, { eventType: 'RESOURCE_CREATE', actorEmail: org.email, resourceId: null, result: 'FAILURE', errorCode: 'VALIDATION_ERROR' });
+    expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_CREATE',
+      actorEmail: org.email,
+      resourceId: null,
+      result: 'FAILURE',
+      errorCode: 'VALIDATION_ERROR',
+    });
   });
 
   it('validation comes before existence: a bad body with a random credentialId is 400, not 404', async () => {
@@ -141,10 +155,16 @@ describe('Resources: validation', () => {
       const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.patch(`/resources/${resource.id}`, body));
       expectError(response, 400, 'VALIDATION_ERROR');
       expect(fields(response)).toContain(field);
-      expectSingleAuditRow(added, { eventType: 'RESOURCE_UPDATE', actorEmail: org.email, resourceId: resource.id, result: 'FAILURE', errorCode: 'VALIDATION_ERROR' });
+      expectSingleAuditRow(added, {
+        eventType: 'RESOURCE_UPDATE',
+        actorEmail: org.email,
+        resourceId: resource.id,
+        result: 'FAILURE',
+        errorCode: 'VALIDATION_ERROR',
+      });
     });
 
-    it('PATCH to another provider\'s credential: 400 naming credentialId', async () => {
+    it("PATCH to another provider's credential: 400 naming credentialId", async () => {
       const response = await org.admin.patch(`/resources/${resource.id}`, { credentialId: gcpCredentialId });
       expectError(response, 400, 'VALIDATION_ERROR');
       expect(fields(response)).toEqual(['credentialId']);

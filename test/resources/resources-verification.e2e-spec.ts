@@ -3,7 +3,16 @@ import { expectError } from '../harness/api-client';
 import { awsCredentialBody, awsResourceBody, registerOrganization, TestOrganization } from '../harness/factories';
 import { TestApp } from '../harness/test-app';
 import { startAwsFakeServer, type AwsFakeServer } from '../fakes/aws-fake-server';
-import { expectSingleAuditRow, ISO_UTC, RESOURCE_KEYS, startIsolatedApp, uniqueAccessKeyId, uniqueGroupId, waitFor, withAuditDelta } from './isolated-app';
+import {
+  expectSingleAuditRow,
+  ISO_UTC,
+  RESOURCE_KEYS,
+  startIsolatedApp,
+  uniqueAccessKeyId,
+  uniqueGroupId,
+  waitFor,
+  withAuditDelta,
+} from './isolated-app';
 
 // The e2e project's testTimeout does not reach hooks and tests here: app start, a fresh database, background jobs.
 jest.setTimeout(60_000);
@@ -37,7 +46,8 @@ describe('Resources: verification through the AWS fake', () => {
       aws.state.addSecurityGroup(REGION, { groupId, groupName: 'bastion' });
     }
     const sent = opts.wrongSecret ? `wrong-${randomUUID()}` : secretAccessKey;
-    const credential = (await api.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId, secretAccessKey: sent } }))).body;
+    const credential = (await api.admin.post('/credentials', awsCredentialBody({ credentialData: { accessKeyId, secretAccessKey: sent } })))
+      .body;
     const created = await api.admin.post('/resources', awsResourceBody(credential.id, { resourceIdentifier: groupId, region: REGION }));
     expect(created.status).toBe(201);
     return { accessKeyId, secretAccessKey, sent, groupId, credential, resource: created.body };
@@ -64,7 +74,12 @@ describe('Resources: verification through the AWS fake', () => {
     expect(saved.is_active).toBe(true);
     expect(saved.verification_error).toBeNull();
     expect(saved.last_verified_at).toBeInstanceOf(Date);
-    const audit = expectSingleAuditRow(added, { eventType: 'RESOURCE_VERIFY', actorEmail: org.email, resourceId: resource.id, result: 'SUCCESS' });
+    const audit = expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_VERIFY',
+      actorEmail: org.email,
+      resourceId: resource.id,
+      result: 'SUCCESS',
+    });
     expect(audit.actor_type).toBe('USER');
     expect((await org.admin.get(`/resources/${resource.id}`)).body).toEqual(response.body);
   });
@@ -111,7 +126,13 @@ describe('Resources: verification through the AWS fake', () => {
     const { result: response, added } = await withAuditDelta(t, org.id, () => org.admin.post(`/resources/${resource.id}/verify`));
     expectError(response, 400, 'VERIFICATION_FAILED');
     expect(await row(resource.id)).toMatchObject({ is_active: false, verification_error: expect.stringContaining(groupId) });
-    expectSingleAuditRow(added, { eventType: 'RESOURCE_VERIFY', actorEmail: org.email, resourceId: resource.id, result: 'FAILURE', errorCode: 'VERIFICATION_FAILED' });
+    expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_VERIFY',
+      actorEmail: org.email,
+      resourceId: resource.id,
+      result: 'FAILURE',
+      errorCode: 'VERIFICATION_FAILED',
+    });
   });
 
   it('a wrong secret in the credential: 400 VERIFICATION_FAILED, the fake refused the signature, no secret in the answer', async () => {
@@ -125,7 +146,13 @@ describe('Resources: verification through the AWS fake', () => {
     }
     expect(aws.state.requests.some((r) => r.accessKeyId === accessKeyId && r.status >= 400)).toBe(true);
     expect(await row(resource.id)).toMatchObject({ is_active: false, verification_error: expect.stringMatching(/AWS refused the keys/) });
-    const audit = expectSingleAuditRow(added, { eventType: 'RESOURCE_VERIFY', actorEmail: org.email, resourceId: resource.id, result: 'FAILURE', errorCode: 'VERIFICATION_FAILED' });
+    const audit = expectSingleAuditRow(added, {
+      eventType: 'RESOURCE_VERIFY',
+      actorEmail: org.email,
+      resourceId: resource.id,
+      result: 'FAILURE',
+      errorCode: 'VERIFICATION_FAILED',
+    });
     expect(JSON.stringify(audit)).not.toContain(sent);
   });
 
@@ -165,7 +192,9 @@ describe('Resources: verification through the AWS fake', () => {
       const got = (await jobOrg.admin.get(`/resources/${resource.id}`)).body;
       expect(got).toMatchObject({ isActive: true, verificationError: null });
       expect(got.lastVerifiedAt).toMatch(ISO_UTC);
-      const { rows } = await jobs.db.query(`SELECT * FROM audit_logs WHERE resource_id = $1 AND event_type = 'RESOURCE_VERIFY'`, [resource.id]);
+      const { rows } = await jobs.db.query(`SELECT * FROM audit_logs WHERE resource_id = $1 AND event_type = 'RESOURCE_VERIFY'`, [
+        resource.id,
+      ]);
       expect(rows.map((r) => [r.result, r.actor_type, r.actor_email, r.organization_id])).toEqual([['SUCCESS', 'SYSTEM', null, jobOrg.id]]);
     });
 

@@ -21,7 +21,11 @@ const raw = (literal: string) => `${RAW}${literal}`;
 
 /** Percent-encodes any string, lone surrogates included (encodeURIComponent throws on those). */
 export function pct(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(text, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }
 
 export const controlString = fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), maxLength: 12 });
@@ -31,9 +35,30 @@ export const weirdString: fc.Arbitrary<string> = fc.oneof(
   controlString,
   fc.string({ unit: 'grapheme', maxLength: 30 }),
   fc.constantFrom(
-    '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\u202e', '\ufeff', '\u2028', "'; DROP TABLE credentials; --", "' OR '1'='1",
-    '%00', '../../etc/passwd', '${jndi:ldap://x/a}', '{{7*7}}', '<script>alert(1)</script>', ' ', '', 'null', '0', '-1',
-    'AKIA0000000000000000', 'sg-0123456789abcdef0', 'service_account', '-----BEGIN PRIVATE KEY-----', 'http://169.254.169.254/',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfffy',
+    '\u202e',
+    '\ufeff',
+    '\u2028',
+    "'; DROP TABLE credentials; --",
+    "' OR '1'='1",
+    '%00',
+    '../../etc/passwd',
+    '${jndi:ldap://x/a}',
+    '{{7*7}}',
+    '<script>alert(1)</script>',
+    ' ',
+    '',
+    'null',
+    '0',
+    '-1',
+    'AKIA0000000000000000',
+    'sg-0123456789abcdef0',
+    'service_account',
+    '-----BEGIN PRIVATE KEY-----',
+    'http://169.254.169.254/',
   ),
   fc.string({ minLength: 190, maxLength: 520 }),
   fc.integer({ min: 4000, max: 70_000 }).map((n) => 'x'.repeat(n)),
@@ -53,7 +78,19 @@ const deepObject = fc.integer({ min: 2, max: MAX_FUZZ_DEPTH }).map((d) => raw('{
 
 export const keyArb = fc.oneof(
   fc.string({ maxLength: 12 }),
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'organizationId', 'id', 'isOrgAdmin', 'role', 'name', ''),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    'organizationId',
+    'id',
+    'isOrgAdmin',
+    'role',
+    'name',
+    '',
+  ),
 );
 
 const scalar = fc.oneof(
@@ -102,7 +139,8 @@ export function mutatedBody(valids: Json[]): fc.Arbitrary<Json> {
       if (!parent || typeof parent !== 'object' || Array.isArray(parent)) continue;
       if (m.kind === 'drop' && path.length) delete parent[path[path.length - 1]];
       else if (m.kind === 'replace' && path.length) parent[path[path.length - 1]] = m.value;
-      else if (m.kind === 'add') Object.defineProperty(parent, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      else if (m.kind === 'add')
+        Object.defineProperty(parent, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
     }
     return body;
   });
@@ -115,7 +153,20 @@ export function bodyArb(valids: Json[]): fc.Arbitrary<unknown> {
     { weight: 2, arbitrary: fc.object({ maxDepth: 2, key: keyArb, values: [scalar] }) },
     { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) },
     { weight: 1, arbitrary: weirdString },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":1,}', '[1,2', '{"__proto__":{"isAdmin":true}}', '{"constructor":{"prototype":{"x":1}}}', 'undefined', 'NaN', '\u0000', '{"name":"\\ud800"}') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"a":1,}',
+        '[1,2',
+        '{"__proto__":{"isAdmin":true}}',
+        '{"constructor":{"prototype":{"x":1}}}',
+        'undefined',
+        'NaN',
+        '\u0000',
+        '{"name":"\\ud800"}',
+      ),
+    },
     { weight: 1, arbitrary: fc.oneof(hugeNumber, deepArray, deepObject) },
     { weight: 8, arbitrary: mutatedBody(valids) },
   );
@@ -126,13 +177,47 @@ export const contentTypeArb: fc.Arbitrary<string | null> = fc.oneof(
   { weight: 12, arbitrary: fc.constant(null) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/json-patch+json', 'application/xml', ''),
+    arbitrary: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=utf-16',
+      'application/json-patch+json',
+      'application/xml',
+      '',
+    ),
   },
 );
 
 const queryValue = fc.oneof(
-  fc.constantFrom('-1', '0', '1', '20', '100', '101', '1000001', '1e3', '1.5', 'NaN', 'Infinity', '0x10', '9'.repeat(30), '', 'true', 'null', '[]'),
-  fc.constantFrom('2024-01-01T00:00:00Z', '2024-02-30T00:00:00Z', '2024-01-01', 'not-a-date', '2024-01-01T00:00:00+25:00', '99999-01-01T00:00:00Z', '0000-00-00'),
+  fc.constantFrom(
+    '-1',
+    '0',
+    '1',
+    '20',
+    '100',
+    '101',
+    '1000001',
+    '1e3',
+    '1.5',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '9'.repeat(30),
+    '',
+    'true',
+    'null',
+    '[]',
+  ),
+  fc.constantFrom(
+    '2024-01-01T00:00:00Z',
+    '2024-02-30T00:00:00Z',
+    '2024-01-01',
+    'not-a-date',
+    '2024-01-01T00:00:00+25:00',
+    '99999-01-01T00:00:00Z',
+    '0000-00-00',
+  ),
   fc.constantFrom('AWS', 'GCP', 'aws', 'USER_LOGIN', 'SUCCESS', 'FAILURE', 'CREDENTIAL', 'a@b.test', '%', '%zz', '%00', '&', '=', '#'),
   fc.uuid(),
   fc.integer().map(String),
@@ -148,18 +233,40 @@ export function queryArb(knownKeys: string[]): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.constantFrom(...knownKeys).map((k) => `${k}[a]`) },
     { weight: 1, arbitrary: keyArb },
   );
-  const pair = fc.tuple(key, queryValue, fc.boolean()).map(([k, v, encoded]) =>
-    encoded || !/^[\x21-\x7e]*$/.test(k + v) ? `${pct(k)}=${pct(v)}` : `${k}=${v}`,
-  );
+  const pair = fc
+    .tuple(key, queryValue, fc.boolean())
+    .map(([k, v, encoded]) => (encoded || !/^[\x21-\x7e]*$/.test(k + v) ? `${pct(k)}=${pct(v)}` : `${k}=${v}`));
   return fc.array(pair, { maxLength: 8 }).map((pairs) => (pairs.length ? `?${pairs.join('&')}` : ''));
 }
 
 /** Path ids: already in the form they are written into the URL. */
 export const pathIdArb: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    '%00', '..%2F..%2Fauth%2Fme', '..', '.', '%2e%2e', '%2e%2e%2f', 'null', 'undefined', '0', '-1', '%20', '%', '%zz', '%C0%AE', '*', '{id}', ':id',
-    '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '00000000-0000-0000-0000-00000000000g', '%E2%80%AE',
-    "1'%20OR%20'1'%3D'1", '..%5C..%5C', 'a%2Fb', '%F0%9F%92%A9',
+    '%00',
+    '..%2F..%2Fauth%2Fme',
+    '..',
+    '.',
+    '%2e%2e',
+    '%2e%2e%2f',
+    'null',
+    'undefined',
+    '0',
+    '-1',
+    '%20',
+    '%',
+    '%zz',
+    '%C0%AE',
+    '*',
+    '{id}',
+    ':id',
+    '00000000-0000-0000-0000-000000000000',
+    'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+    '00000000-0000-0000-0000-00000000000g',
+    '%E2%80%AE',
+    "1'%20OR%20'1'%3D'1",
+    '..%5C..%5C',
+    'a%2Fb',
+    '%F0%9F%92%A9',
   ),
   fc.uuid(),
   fc.uuid().map((u) => u.toUpperCase()),

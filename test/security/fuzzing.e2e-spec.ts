@@ -17,12 +17,40 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20260218);
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
-const CREDENTIAL_KEYS = ['createdAt', 'credentialType', 'id', 'isValid', 'lastVerifiedAt', 'name', 'provider', 'resourceCount', 'updatedAt', 'verificationError'];
-const RESOURCE_KEYS = ['config', 'createdAt', 'credentialId', 'credentialName', 'id', 'isActive', 'lastVerifiedAt', 'name', 'provider', 'region', 'resourceIdentifier', 'resourceType', 'updatedAt', 'verificationError'];
+const CREDENTIAL_KEYS = [
+  'createdAt',
+  'credentialType',
+  'id',
+  'isValid',
+  'lastVerifiedAt',
+  'name',
+  'provider',
+  'resourceCount',
+  'updatedAt',
+  'verificationError',
+];
+const RESOURCE_KEYS = [
+  'config',
+  'createdAt',
+  'credentialId',
+  'credentialName',
+  'id',
+  'isActive',
+  'lastVerifiedAt',
+  'name',
+  'provider',
+  'region',
+  'resourceIdentifier',
+  'resourceType',
+  'updatedAt',
+  'verificationError',
+];
 const AUTH_KEYS = ['accessToken', 'expiresIn', 'refreshToken', 'tokenType', 'user'];
 /** Fastify's own router errors, answered before the app's hooks and filter run. */
 const keysAre = (expected: string[]) => (r: ApiResponse) =>
-  JSON.stringify(Object.keys(r.body ?? {}).sort()) === JSON.stringify(expected) ? [] : [`success body keys ${Object.keys(r.body ?? {}).sort()}`];
+  JSON.stringify(Object.keys(r.body ?? {}).sort()) === JSON.stringify(expected)
+    ? []
+    : [`success body keys ${Object.keys(r.body ?? {}).sort()}`];
 
 describe('security: fuzzing', () => {
   let t: TestApp;
@@ -75,7 +103,8 @@ describe('security: fuzzing', () => {
       }
     } else if (response.status >= 200 && response.status < 300) {
       problems.push(...success(response));
-      if (/secretAccessKey|private_key|clientSecret|adminKey|ciphertext/.test(response.text)) problems.push('a success body mentions secret material');
+      if (/secretAccessKey|private_key|clientSecret|adminKey|ciphertext/.test(response.text))
+        problems.push('a success body mentions secret material');
     } else {
       problems.push(`unexpected status ${response.status}`);
     }
@@ -97,11 +126,26 @@ describe('security: fuzzing', () => {
   function sendBody(client: ApiClient, method: string, path: string, body: unknown, contentType: string | null): Promise<ApiResponse> {
     const text = serialize(body)?.split(LIVE_REFRESH).join(liveRefresh);
     const headers: Record<string, string> = contentType !== null ? { 'content-type': contentType } : {};
-    return client.request(method, path, text, text === undefined && contentType === null ? {} : { 'content-type': 'application/json', ...headers });
+    return client.request(
+      method,
+      path,
+      text,
+      text === undefined && contentType === null ? {} : { 'content-type': 'application/json', ...headers },
+    );
   }
 
-  const gcpData = { type: 'service_account', project_id: 'fuzz-1', private_key: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n', client_email: 'sa@fuzz-1.iam.gserviceaccount.com' };
-  const azureData = { tenantId: '8a4c4a3e-2f7e-4a40-9a52-5d2b3f0c1e11', clientId: '0b1d7a5c-3e8f-4c2a-8d1e-6f4a2b9c0d12', clientSecret: 'azure-secret', subscriptionId: '5c2e9b1a-7d4f-4e3b-9a8c-1f0e2d3c4b13' };
+  const gcpData = {
+    type: 'service_account',
+    project_id: 'fuzz-1',
+    private_key: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n',
+    client_email: 'sa@fuzz-1.iam.gserviceaccount.com',
+  };
+  const azureData = {
+    tenantId: '8a4c4a3e-2f7e-4a40-9a52-5d2b3f0c1e11',
+    clientId: '0b1d7a5c-3e8f-4c2a-8d1e-6f4a2b9c0d12',
+    clientSecret: 'azure-secret',
+    subscriptionId: '5c2e9b1a-7d4f-4e3b-9a8c-1f0e2d3c4b13',
+  };
   const apisixData = { adminUrl: 'http://127.0.0.1:9180', adminKey: 'apisix-admin-key' };
 
   interface BodyRoute {
@@ -114,41 +158,119 @@ describe('security: fuzzing', () => {
     success: (r: ApiResponse) => string[];
   }
   const bodyRoutes: BodyRoute[] = [
-    { label: 'POST /credentials', method: 'POST', path: () => '/credentials', client: () => admin, numRuns: 600, success: keysAre(CREDENTIAL_KEYS), valids: () => [
-      awsCredentialBody({ name: 'Fuzz AWS' }),
-      { name: 'Fuzz GCP', provider: 'GCP', credentialType: 'SERVICE_ACCOUNT', credentialData: gcpData },
-      { name: 'Fuzz Azure', provider: 'AZURE', credentialType: 'SERVICE_PRINCIPAL', credentialData: azureData },
-      { name: 'Fuzz APISIX', provider: 'APISIX', credentialType: 'ADMIN_KEY', credentialData: apisixData },
-    ] },
-    { label: 'PATCH /credentials/{id}', method: 'PATCH', path: () => `/credentials/${credentialB}`, client: () => admin, numRuns: 500, success: keysAre(CREDENTIAL_KEYS), valids: () => [
-      { name: 'Fuzz renamed', credentialData: { accessKeyId: 'AKIAFUZZ000000000001', secretAccessKey: 'rotated', sessionToken: 'token' } },
-      { name: 'Fuzz renamed 2' },
-    ] },
-    { label: 'POST /resources', method: 'POST', path: () => '/resources', client: () => admin, numRuns: 600, success: keysAre(RESOURCE_KEYS), valids: () => [
-      awsResourceBody(credentialA, { name: 'Fuzz SG', resourceIdentifier: 'sg-0f00000000000a001' }),
-      awsResourceBody(credentialB, { name: 'Fuzz SG 2', resourceIdentifier: 'sg-0f00000000000a002', config: { protocol: 'udp', ports: [53, 123] } }),
-    ] },
-    { label: 'PATCH /resources/{id}', method: 'PATCH', path: () => `/resources/${resource}`, client: () => admin, numRuns: 500, success: keysAre(RESOURCE_KEYS), valids: () => [
-      { name: 'Fuzz SG renamed', resourceIdentifier: 'sg-0f00000000000a003', credentialId: credentialB, region: 'eu-west-2', isActive: false, config: { protocol: 'tcp', port: 443 } },
-      { credentialId: credentialA, region: null },
-    ] },
-    { label: 'POST /credentials/{id}/migrate-resources', method: 'POST', path: () => `/credentials/${credentialA}/migrate-resources`, client: () => admin, numRuns: 400,
-      success: keysAre(['movedResourceCount', 'targetCredentialId']), valids: () => [{ targetCredentialId: credentialB }] },
-    { label: 'POST /auth/register', method: 'POST', path: () => '/auth/register', client: () => anonymous, numRuns: 400, success: keysAre(AUTH_KEYS), valids: () => [
-      { organizationName: 'Fuzz Registered', email: 'fuzz-reg@example.test', password: 'fuzz password 1', name: 'Fuzzy' },
-    ] },
-    { label: 'POST /auth/login', method: 'POST', path: () => '/auth/login', client: () => anonymous, numRuns: 300, success: keysAre(AUTH_KEYS),
-      valids: () => [{ organizationSlug: org.slug, email: org.email, password: org.password }] },
-    { label: 'POST /auth/refresh', method: 'POST', path: () => '/auth/refresh', client: () => anonymous, numRuns: 400, valids: () => [{ refreshToken: LIVE_REFRESH }], success: (r) => {
-      if (typeof r.body?.refreshToken === 'string') liveRefresh = r.body.refreshToken;
-      return keysAre(AUTH_KEYS)(r);
-    } },
+    {
+      label: 'POST /credentials',
+      method: 'POST',
+      path: () => '/credentials',
+      client: () => admin,
+      numRuns: 600,
+      success: keysAre(CREDENTIAL_KEYS),
+      valids: () => [
+        awsCredentialBody({ name: 'Fuzz AWS' }),
+        { name: 'Fuzz GCP', provider: 'GCP', credentialType: 'SERVICE_ACCOUNT', credentialData: gcpData },
+        { name: 'Fuzz Azure', provider: 'AZURE', credentialType: 'SERVICE_PRINCIPAL', credentialData: azureData },
+        { name: 'Fuzz APISIX', provider: 'APISIX', credentialType: 'ADMIN_KEY', credentialData: apisixData },
+      ],
+    },
+    {
+      label: 'PATCH /credentials/{id}',
+      method: 'PATCH',
+      path: () => `/credentials/${credentialB}`,
+      client: () => admin,
+      numRuns: 500,
+      success: keysAre(CREDENTIAL_KEYS),
+      valids: () => [
+        {
+          name: 'Fuzz renamed',
+          credentialData: { accessKeyId: 'AKIAFUZZ000000000001', secretAccessKey: 'rotated', sessionToken: 'token' },
+        },
+        { name: 'Fuzz renamed 2' },
+      ],
+    },
+    {
+      label: 'POST /resources',
+      method: 'POST',
+      path: () => '/resources',
+      client: () => admin,
+      numRuns: 600,
+      success: keysAre(RESOURCE_KEYS),
+      valids: () => [
+        awsResourceBody(credentialA, { name: 'Fuzz SG', resourceIdentifier: 'sg-0f00000000000a001' }),
+        awsResourceBody(credentialB, {
+          name: 'Fuzz SG 2',
+          resourceIdentifier: 'sg-0f00000000000a002',
+          config: { protocol: 'udp', ports: [53, 123] },
+        }),
+      ],
+    },
+    {
+      label: 'PATCH /resources/{id}',
+      method: 'PATCH',
+      path: () => `/resources/${resource}`,
+      client: () => admin,
+      numRuns: 500,
+      success: keysAre(RESOURCE_KEYS),
+      valids: () => [
+        {
+          name: 'Fuzz SG renamed',
+          resourceIdentifier: 'sg-0f00000000000a003',
+          credentialId: credentialB,
+          region: 'eu-west-2',
+          isActive: false,
+          config: { protocol: 'tcp', port: 443 },
+        },
+        { credentialId: credentialA, region: null },
+      ],
+    },
+    {
+      label: 'POST /credentials/{id}/migrate-resources',
+      method: 'POST',
+      path: () => `/credentials/${credentialA}/migrate-resources`,
+      client: () => admin,
+      numRuns: 400,
+      success: keysAre(['movedResourceCount', 'targetCredentialId']),
+      valids: () => [{ targetCredentialId: credentialB }],
+    },
+    {
+      label: 'POST /auth/register',
+      method: 'POST',
+      path: () => '/auth/register',
+      client: () => anonymous,
+      numRuns: 400,
+      success: keysAre(AUTH_KEYS),
+      valids: () => [{ organizationName: 'Fuzz Registered', email: 'fuzz-reg@example.test', password: 'fuzz password 1', name: 'Fuzzy' }],
+    },
+    {
+      label: 'POST /auth/login',
+      method: 'POST',
+      path: () => '/auth/login',
+      client: () => anonymous,
+      numRuns: 300,
+      success: keysAre(AUTH_KEYS),
+      valids: () => [{ organizationSlug: org.slug, email: org.email, password: org.password }],
+    },
+    {
+      label: 'POST /auth/refresh',
+      method: 'POST',
+      path: () => '/auth/refresh',
+      client: () => anonymous,
+      numRuns: 400,
+      valids: () => [{ refreshToken: LIVE_REFRESH }],
+      success: (r) => {
+        if (typeof r.body?.refreshToken === 'string') liveRefresh = r.body.refreshToken;
+        return keysAre(AUTH_KEYS)(r);
+      },
+    },
   ];
 
   it.each(bodyRoutes.map((route) => [route.label, route] as const))('%s: generated bodies', async (label, route) => {
     const arb = bodyArb(route.valids());
     await property(fc.tuple(arb, contentTypeArb), runs(route.numRuns), async ([body, contentType]) =>
-      check(`${label} ${(serialize(body) ?? '<none>').slice(0, 300)} [${contentType}]`, () => sendBody(route.client(), route.method, route.path(), body, contentType), route.success),
+      check(
+        `${label} ${(serialize(body) ?? '<none>').slice(0, 300)} [${contentType}]`,
+        () => sendBody(route.client(), route.method, route.path(), body, contentType),
+        route.success,
+      ),
     );
   });
 
@@ -167,17 +289,27 @@ describe('security: fuzzing', () => {
   it('path ids: hostile, malformed, long and unknown ids on every id route', async () => {
     await property(fc.tuple(fc.constantFrom(...idRoutes), pathIdArb), runs(800), async ([[method, template, body], id]) => {
       const path = template.replace('{id}', id);
-      await check(`${method} ${path.slice(0, 300)}`, () => admin.request(method, path, body()), (r) =>
-        // '.' and '..' are resolved by the URL parser, so GET /credentials/. is the list.
-        method === 'GET' && Array.isArray(r.body) ? [] : ['an unknown id succeeded'],
+      await check(
+        `${method} ${path.slice(0, 300)}`,
+        () => admin.request(method, path, body()),
+        (r) =>
+          // '.' and '..' are resolved by the URL parser, so GET /credentials/. is the list.
+          method === 'GET' && Array.isArray(r.body) ? [] : ['an unknown id succeeded'],
       );
     });
   });
 
-  it('GET /resources: generated query strings; never another organization\'s resource', async () => {
+  it("GET /resources: generated query strings; never another organization's resource", async () => {
     await property(queryArb(['credentialId', 'provider']), runs(500), async (query) => {
-      await check(`GET /resources${query}`, () => admin.get(`/resources${query}`), (r) =>
-        !Array.isArray(r.body) ? ['not an array'] : r.body.some((x: { id: string }) => x.id === outsiderResource) ? ['lists another organization\'s resource'] : [],
+      await check(
+        `GET /resources${query}`,
+        () => admin.get(`/resources${query}`),
+        (r) =>
+          !Array.isArray(r.body)
+            ? ['not an array']
+            : r.body.some((x: { id: string }) => x.id === outsiderResource)
+              ? ["lists another organization's resource"]
+              : [],
       );
     });
   });
@@ -185,23 +317,39 @@ describe('security: fuzzing', () => {
   it('GET /audit-logs: generated query strings; pages within bounds, only this organization', async () => {
     const keys = ['eventType', 'actorEmail', 'resourceType', 'resourceId', 'result', 'from', 'to', 'page', 'size'];
     await property(queryArb(keys), runs(500), async (query) => {
-      await check(`GET /audit-logs${query}`, () => admin.get(`/audit-logs${query}`), (r) => {
-        const page = r.body ?? {};
-        const problems = keysAre(['content', 'number', 'size', 'totalElements', 'totalPages'])(r);
-        if (!Array.isArray(page.content) || page.content.length > page.size) problems.push('bad content');
-        if (!Number.isInteger(page.size) || page.size < 1 || page.size > 100 || !Number.isInteger(page.number) || page.number < 0) problems.push('bad paging');
-        if (page.content?.some((row: { organizationName: string }) => row.organizationName !== org.name)) problems.push("another organization's audit row");
-        return problems;
-      });
+      await check(
+        `GET /audit-logs${query}`,
+        () => admin.get(`/audit-logs${query}`),
+        (r) => {
+          const page = r.body ?? {};
+          const problems = keysAre(['content', 'number', 'size', 'totalElements', 'totalPages'])(r);
+          if (!Array.isArray(page.content) || page.content.length > page.size) problems.push('bad content');
+          if (!Number.isInteger(page.size) || page.size < 1 || page.size > 100 || !Number.isInteger(page.number) || page.number < 0)
+            problems.push('bad paging');
+          if (page.content?.some((row: { organizationName: string }) => row.organizationName !== org.name))
+            problems.push("another organization's audit row");
+          return problems;
+        },
+      );
     });
   });
 
   // Regression: Fastify refuses these while routing (FST_ERR_BAD_URL, FST_ERR_MAX_PARAM_LENGTH);
   // `frameworkErrors` in create-app.ts must answer them in the envelope.
   it('router-level refusals (malformed %-escape, over-long id) use the envelope and carry X-Request-Id', async () => {
-    for (const path of ['/credentials/%zz', '/resources/%C0%AE/verify', `/credentials/${'a'.repeat(101)}`, `/resources/${'%E2%80%AE'.repeat(40)}`]) {
+    for (const path of [
+      '/credentials/%zz',
+      '/resources/%C0%AE/verify',
+      `/credentials/${'a'.repeat(101)}`,
+      `/resources/${'%E2%80%AE'.repeat(40)}`,
+    ]) {
       const response = await admin.request(path.endsWith('verify') ? 'POST' : 'GET', path);
-      expect({ path, status: response.status, problems: envelopeProblems(response), requestId: Boolean(response.headers.get('x-request-id')) }).toEqual({
+      expect({
+        path,
+        status: response.status,
+        problems: envelopeProblems(response),
+        requestId: Boolean(response.headers.get('x-request-id')),
+      }).toEqual({
         path,
         status: 400,
         problems: [],
@@ -235,7 +383,9 @@ describe('security: fuzzing', () => {
 
   it('the seeded objects survived the fuzzing (refusals changed nothing that matters)', async () => {
     expect((await outsider.admin.get(`/resources/${outsiderResource}`)).status).toBe(200);
-    const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM resources r JOIN credentials c ON c.id = r.credential_id WHERE r.organization_id <> c.organization_id`);
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM resources r JOIN credentials c ON c.id = r.credential_id WHERE r.organization_id <> c.organization_id`,
+    );
     expect(rows[0].n).toBe(0);
   });
 });

@@ -87,7 +87,9 @@ describe('security: mass assignment', () => {
     expect({ all: await dbFingerprint(t), org: await orgRows(t, org.id), other: await orgRows(t, other.id) }).toEqual(before);
     const added = (await t.db.query('SELECT * FROM audit_logs ORDER BY created_at')).rows.filter((row) => !auditBefore.has(row.id));
     if (auditEvent) {
-      expect(added.map((row) => [row.event_type, row.result, row.error_code, row.organization_id])).toEqual([[auditEvent, 'FAILURE', 'VALIDATION_ERROR', org.id]]);
+      expect(added.map((row) => [row.event_type, row.result, row.error_code, row.organization_id])).toEqual([
+        [auditEvent, 'FAILURE', 'VALIDATION_ERROR', org.id],
+      ]);
     } else {
       // Anonymous refusals need no audit row; if one is written, it can only be a FAILURE.
       expect(added.filter((row) => row.result !== 'FAILURE')).toEqual([]);
@@ -95,7 +97,11 @@ describe('security: mass assignment', () => {
   }
 
   it.each(CREDENTIAL_FIELDS)('POST /credentials with %s: 400 naming it, nothing stored', async (field, value) => {
-    await expectRefused(() => org.admin.post('/credentials', { ...awsCredentialBody(), [field]: value(other) }), field, 'CREDENTIAL_CREATE');
+    await expectRefused(
+      () => org.admin.post('/credentials', { ...awsCredentialBody(), [field]: value(other) }),
+      field,
+      'CREDENTIAL_CREATE',
+    );
   });
 
   it.each(CREDENTIAL_FIELDS)('PATCH /credentials/{id} with %s: 400 naming it, the row unchanged', async (field, value) => {
@@ -131,7 +137,11 @@ describe('security: mass assignment', () => {
   });
 
   it.each(RESOURCE_FIELDS_POST)('POST /resources with %s: 400 naming it, nothing stored', async (field, value) => {
-    await expectRefused(() => org.admin.post('/resources', { ...awsResourceBody(credential.id), [field]: value(other) }), field, 'RESOURCE_CREATE');
+    await expectRefused(
+      () => org.admin.post('/resources', { ...awsResourceBody(credential.id), [field]: value(other) }),
+      field,
+      'RESOURCE_CREATE',
+    );
   });
 
   it('PATCH /resources/{id} accepts isActive (the one state field a client may set)', async () => {
@@ -144,31 +154,60 @@ describe('security: mass assignment', () => {
     });
   });
 
-  it.each(REGISTER_FIELDS)('POST /auth/register with %s: 400 naming it; no organization, user or token is created', async (field, value) => {
-    const name = uniqueName('Intruder Org');
-    const email = `intruder-${randomId().slice(0, 8)}@example.test`;
-    const anonymous = org.anonymous;
-    await expectRefused(
-      () => anonymous.post('/auth/register', { organizationName: name, email, password: 'intruder password', name: 'Mallory', [field]: value(other) }),
-      field,
-      null,
-    );
-    const { rows } = await t.db.query(
-      `SELECT (SELECT count(*)::int FROM organizations WHERE name = $1) AS orgs, (SELECT count(*)::int FROM users WHERE email = $2) AS users`,
-      [name, email],
-    );
-    expect(rows[0]).toEqual({ orgs: 0, users: 0 });
-    // And the victim organization did not gain a member.
-    expect((await t.db.query('SELECT count(*)::int AS n FROM users WHERE organization_id = $1', [other.id])).rows[0].n).toBe(1);
-  });
+  it.each(REGISTER_FIELDS)(
+    'POST /auth/register with %s: 400 naming it; no organization, user or token is created',
+    async (field, value) => {
+      const name = uniqueName('Intruder Org');
+      const email = `intruder-${randomId().slice(0, 8)}@example.test`;
+      const anonymous = org.anonymous;
+      await expectRefused(
+        () =>
+          anonymous.post('/auth/register', {
+            organizationName: name,
+            email,
+            password: 'intruder password',
+            name: 'Mallory',
+            [field]: value(other),
+          }),
+        field,
+        null,
+      );
+      const { rows } = await t.db.query(
+        `SELECT (SELECT count(*)::int FROM organizations WHERE name = $1) AS orgs, (SELECT count(*)::int FROM users WHERE email = $2) AS users`,
+        [name, email],
+      );
+      expect(rows[0]).toEqual({ orgs: 0, users: 0 });
+      // And the victim organization did not gain a member.
+      expect((await t.db.query('SELECT count(*)::int AS n FROM users WHERE organization_id = $1', [other.id])).rows[0].n).toBe(1);
+    },
+  );
 
   it('after all of that, the credential and resource still hold only what the client may set', async () => {
     const row = (await t.db.query('SELECT * FROM credentials WHERE id = $1', [credential.id])).rows[0];
-    expect(row).toMatchObject({ organization_id: org.id, name: credential.name, key_version: 1, is_valid: null, last_verified_at: null, provider: 'AWS' });
+    expect(row).toMatchObject({
+      organization_id: org.id,
+      name: credential.name,
+      key_version: 1,
+      is_valid: null,
+      last_verified_at: null,
+      provider: 'AWS',
+    });
     const got = await org.admin.get(`/credentials/${credential.id}`);
-    expect(got.body).toMatchObject({ id: credential.id, name: credential.name, resourceCount: 1, isValid: null, createdAt: credential.createdAt });
+    expect(got.body).toMatchObject({
+      id: credential.id,
+      name: credential.name,
+      resourceCount: 1,
+      isValid: null,
+      createdAt: credential.createdAt,
+    });
     const res = await org.admin.get(`/resources/${resource.id}`);
-    expect(res.body).toMatchObject({ id: resource.id, credentialName: credential.name, provider: 'AWS', resourceType: 'SECURITY_GROUP', createdAt: resource.createdAt });
+    expect(res.body).toMatchObject({
+      id: resource.id,
+      credentialName: credential.name,
+      provider: 'AWS',
+      resourceType: 'SECURITY_GROUP',
+      createdAt: resource.createdAt,
+    });
     expect((await t.db.query('SELECT count(*)::int AS n FROM credentials WHERE organization_id = $1', [other.id])).rows[0].n).toBe(0);
   });
 });

@@ -66,7 +66,11 @@ async function startEchoServer(): Promise<EchoServer> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     cut: false,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return echo;
 }
@@ -86,13 +90,31 @@ describe('security: secret canaries', () => {
     await echo?.close();
   });
 
-  const aws = (secretAccessKey: unknown, sessionToken?: unknown) => ({ accessKeyId: 'AKIACANARY0000000001', secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) });
-  const azure = (clientSecret: unknown) => ({ tenantId: '8a4c4a3e-2f7e-4a40-9a52-5d2b3f0c1e11', clientId: '0b1d7a5c-3e8f-4c2a-8d1e-6f4a2b9c0d12', clientSecret, subscriptionId: '5c2e9b1a-7d4f-4e3b-9a8c-1f0e2d3c4b13' });
-  const gcp = (privateKey: unknown) => ({ type: 'service_account', project_id: 'canary-1', private_key: privateKey, client_email: 'sa@canary-1.iam.gserviceaccount.com' });
+  const aws = (secretAccessKey: unknown, sessionToken?: unknown) => ({
+    accessKeyId: 'AKIACANARY0000000001',
+    secretAccessKey,
+    ...(sessionToken !== undefined ? { sessionToken } : {}),
+  });
+  const azure = (clientSecret: unknown) => ({
+    tenantId: '8a4c4a3e-2f7e-4a40-9a52-5d2b3f0c1e11',
+    clientId: '0b1d7a5c-3e8f-4c2a-8d1e-6f4a2b9c0d12',
+    clientSecret,
+    subscriptionId: '5c2e9b1a-7d4f-4e3b-9a8c-1f0e2d3c4b13',
+  });
+  const gcp = (privateKey: unknown) => ({
+    type: 'service_account',
+    project_id: 'canary-1',
+    private_key: privateKey,
+    client_email: 'sa@canary-1.iam.gserviceaccount.com',
+  });
   const apisix = (adminKey: unknown) => ({ adminUrl: echo.url, adminKey });
   let n = 0;
   const body = (provider: string, credentialType: string, credentialData: unknown, extra: Record<string, unknown> = {}) => ({
-    name: `Canary ${provider} ${++n}`, provider, credentialType, credentialData, ...extra,
+    name: `Canary ${provider} ${++n}`,
+    provider,
+    credentialType,
+    credentialData,
+    ...extra,
   });
 
   function expectStatus(response: ApiResponse, status: number): void {
@@ -110,8 +132,22 @@ describe('security: secret canaries', () => {
     };
     for (const response of Object.values(created)) expectStatus(response, 201);
     const ids = Object.fromEntries(Object.entries(created).map(([k, r]) => [k, r.body.id as string]));
-    const awsResource = await a.post('/resources', { name: 'Canary SG', credentialId: ids.aws, provider: 'AWS', resourceType: 'SECURITY_GROUP', resourceIdentifier: 'sg-0123456789abcdef0', region: 'eu-west-1', config: { protocol: 'tcp', port: 22 } });
-    const apisixResource = await a.post('/resources', { name: 'Canary route', credentialId: ids.apisix, provider: 'APISIX', resourceType: 'ROUTE', resourceIdentifier: 'canary-route' });
+    const awsResource = await a.post('/resources', {
+      name: 'Canary SG',
+      credentialId: ids.aws,
+      provider: 'AWS',
+      resourceType: 'SECURITY_GROUP',
+      resourceIdentifier: 'sg-0123456789abcdef0',
+      region: 'eu-west-1',
+      config: { protocol: 'tcp', port: 22 },
+    });
+    const apisixResource = await a.post('/resources', {
+      name: 'Canary route',
+      credentialId: ids.apisix,
+      provider: 'APISIX',
+      resourceType: 'ROUTE',
+      resourceIdentifier: 'canary-route',
+    });
     expectStatus(awsResource, 201);
     expectStatus(apisixResource, 201);
 
@@ -168,9 +204,20 @@ describe('security: secret canaries', () => {
 
     // A password is a secret too: register with one, then sign in with it.
     const password = canary();
-    const registered = await org.anonymous.post('/auth/register', { organizationName: `Canary Pw ${n}`, email: 'pw@example.test', password });
+    const registered = await org.anonymous.post('/auth/register', {
+      organizationName: `Canary Pw ${n}`,
+      email: 'pw@example.test',
+      password,
+    });
     expectStatus(registered, 201);
-    expectStatus(await org.anonymous.post('/auth/login', { organizationSlug: registered.body.user.organizationSlug, email: 'pw@example.test', password }), 200);
+    expectStatus(
+      await org.anonymous.post('/auth/login', {
+        organizationSlug: registered.body.user.organizationSlug,
+        email: 'pw@example.test',
+        password,
+      }),
+      200,
+    );
 
     // The verification paths were really exercised: the fakes received the secrets they echo.
     expect(echo.seen.filter((value) => canaries.includes(value)).length).toBeGreaterThanOrEqual(4);
@@ -205,7 +252,14 @@ describe('security: secret canaries', () => {
     // The ciphertext holds the secrets, but never in the clear.
     const { rows } = await t.db.query('SELECT id, ciphertext, iv, auth_tag FROM credentials');
     expect(rows.length).toBeGreaterThanOrEqual(4);
-    const raw = rows.flatMap((r) => [r.ciphertext, r.iv, r.auth_tag].flatMap((b: Buffer) => [b.toString('latin1'), b.toString('utf8'), b.toString('hex'), b.toString('base64')]));
+    const raw = rows.flatMap((r) =>
+      [r.ciphertext, r.iv, r.auth_tag].flatMap((b: Buffer) => [
+        b.toString('latin1'),
+        b.toString('utf8'),
+        b.toString('hex'),
+        b.toString('base64'),
+      ]),
+    );
     expect(hits(raw)).toEqual([]);
     const canaryHex = canaries.map((c) => Buffer.from(c.slice(0, 12)).toString('hex'));
     expect(canaryHex.filter((hex) => raw.some((text) => text.includes(hex)))).toEqual([]);
@@ -219,7 +273,10 @@ describe('security: secret canaries', () => {
     try {
       const awsCredential = await org.admin.post('/credentials', body('AWS', 'ACCESS_KEY', aws('cut-secret-1', partial[0])));
       const apisixCredential = await org.admin.post('/credentials', body('APISIX', 'ADMIN_KEY', apisix(partial[1])));
-      const responses = [await org.admin.post(`/credentials/${awsCredential.body.id}/verify`), await org.admin.post(`/credentials/${apisixCredential.body.id}/verify`)];
+      const responses = [
+        await org.admin.post(`/credentials/${awsCredential.body.id}/verify`),
+        await org.admin.post(`/credentials/${apisixCredential.body.id}/verify`),
+      ];
       expect(echo.seen).toEqual(expect.arrayContaining(partial));
       const stored = (await t.db.query(`SELECT coalesce(verification_error, '') AS e FROM credentials`)).rows.map((r) => r.e);
       const audit = (await t.db.query('SELECT (audit_logs.*)::text AS row FROM audit_logs')).rows.map((r) => r.row);

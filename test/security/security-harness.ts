@@ -46,7 +46,8 @@ export function envelopeProblems(response: ApiResponse): string[] {
       problems.push(`bad details ${JSON.stringify(details)}`);
     }
   }
-  if (!response.headers.get('content-type')?.startsWith('application/json')) problems.push(`content-type ${response.headers.get('content-type')}`);
+  if (!response.headers.get('content-type')?.startsWith('application/json'))
+    problems.push(`content-type ${response.headers.get('content-type')}`);
   if (/\bat .+:\d+:\d+\)|node_modules|QueryFailedError|relation "|syntax error at/i.test(response.text)) problems.push('leaks internals');
   return problems;
 }
@@ -64,7 +65,9 @@ export async function orgRows(t: TestApp, organizationId: string): Promise<Recor
   };
   for (const [table, sql] of Object.entries(queries)) {
     const { rows } = await t.db.query(sql, [organizationId]);
-    out[table] = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('hex') : v])));
+    out[table] = rows.map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('hex') : v])),
+    );
   }
   return out;
 }

@@ -77,7 +77,11 @@ describe('security: tenant isolation and roles over every documented operation',
           method: method.toUpperCase(),
           path: fullPath.replace(/^\/api\/v1/, ''),
           operationId: op.operationId,
-          bodySchema: op.requestBody ? (ref ? schemas[ref.split('/').pop()!] : op.requestBody.content?.['application/json']?.schema ?? {}) : undefined,
+          bodySchema: op.requestBody
+            ? ref
+              ? schemas[ref.split('/').pop()!]
+              : (op.requestBody.content?.['application/json']?.schema ?? {})
+            : undefined,
         });
       }
     }
@@ -125,8 +129,17 @@ describe('security: tenant isolation and roles over every documented operation',
     const ids = operations.map((op) => op.operationId);
     expect(ids).toEqual(
       expect.arrayContaining([
-        'getCredential', 'updateCredential', 'deleteCredential', 'verifyCredential', 'migrateCredentialResources',
-        'getResource', 'updateResource', 'deleteResource', 'verifyResource', 'listAuditLogs', 'getCurrentUser',
+        'getCredential',
+        'updateCredential',
+        'deleteCredential',
+        'verifyCredential',
+        'migrateCredentialResources',
+        'getResource',
+        'updateResource',
+        'deleteResource',
+        'verifyResource',
+        'listAuditLogs',
+        'getCurrentUser',
       ]),
     );
     expect(new Set(ids).size).toBe(ids.length);
@@ -136,14 +149,17 @@ describe('security: tenant isolation and roles over every documented operation',
     const withId = operations.filter((op) => op.path.includes('{id}'));
     expect(withId.length).toBeGreaterThanOrEqual(9);
     const failures: string[] = [];
-    const bAuditCount = async () => (await t.db.query('SELECT count(*)::int AS n FROM audit_logs WHERE organization_id = $1', [b.id])).rows[0].n;
+    const bAuditCount = async () =>
+      (await t.db.query('SELECT count(*)::int AS n FROM audit_logs WHERE organization_id = $1', [b.id])).rows[0].n;
     const bAuditBefore = await bAuditCount();
     for (const op of withId) {
       const label = `${op.method} ${op.path} (${op.operationId})`;
       const others = pathParams(op).filter((p) => p !== 'id');
       const kind = KINDS[segment(op.path)];
       if (others.length || !kind || !bIds[segment(op.path)]) {
-        failures.push(`${label}: unknown path prefix or parameter (${others.join(',') || segment(op.path)}); teach this spec how to seed it`);
+        failures.push(
+          `${label}: unknown path prefix or parameter (${others.join(',') || segment(op.path)}); teach this spec how to seed it`,
+        );
         continue;
       }
       const { body, problem } = bodyFor(op);
@@ -161,7 +177,9 @@ describe('security: tenant isolation and roles over every documented operation',
           failures.push(`${label} with B's id: expected 404 ${kind.code}, got ${foreign.status} ${foreign.text}`);
         }
         if (foreign.status !== random.status || masked(foreign, [foreignId]) !== masked(random, [randomUuid])) {
-          failures.push(`${label}: B's id and a random id differ:\n  ${foreign.status} ${masked(foreign, [foreignId])}\n  ${random.status} ${masked(random, [randomUuid])}`);
+          failures.push(
+            `${label}: B's id and a random id differ:\n  ${foreign.status} ${masked(foreign, [foreignId])}\n  ${random.status} ${masked(random, [randomUuid])}`,
+          );
         }
         if (JSON.stringify(after) !== JSON.stringify(before)) {
           failures.push(`${label}: org B's rows changed after a request with its id ${foreignId}`);
@@ -175,7 +193,7 @@ describe('security: tenant isolation and roles over every documented operation',
     for (const id of bIds.resources) expect((await b.admin.get(`/resources/${id}`)).status).toBe(200);
   });
 
-  it('the hand-written bodies are valid: on org A\'s own objects they succeed', async () => {
+  it("the hand-written bodies are valid: on org A's own objects they succeed", async () => {
     const controls = operations.filter((op) => op.bodySchema && op.path.includes('{id}'));
     for (const op of controls) {
       const { body, problem } = bodyFor(op);
@@ -185,7 +203,7 @@ describe('security: tenant isolation and roles over every documented operation',
     }
   });
 
-  it('a member (USER role) gets 403 FORBIDDEN on every ORG_ADMIN operation, for B\'s, A\'s and random ids alike, and nothing changes', async () => {
+  it("a member (USER role) gets 403 FORBIDDEN on every ORG_ADMIN operation, for B's, A's and random ids alike, and nothing changes", async () => {
     const me = await member.get('/auth/me');
     expect(me.status).toBe(200);
     expect(me.body.isOrgAdmin).toBe(false);
@@ -224,12 +242,20 @@ describe('security: tenant isolation and roles over every documented operation',
     }
     expect(failures).toEqual([]);
     // Refusals are audited as FAILURE rows of the member's organization, never of B's.
-    const { rows } = await t.db.query(`SELECT DISTINCT result, error_code FROM audit_logs WHERE event_type <> 'USER_LOGIN' AND actor_email = (SELECT email FROM users WHERE organization_id = $1 AND role = 'USER')`, [a.id]);
+    const { rows } = await t.db.query(
+      `SELECT DISTINCT result, error_code FROM audit_logs WHERE event_type <> 'USER_LOGIN' AND actor_email = (SELECT email FROM users WHERE organization_id = $1 AND role = 'USER')`,
+      [a.id],
+    );
     expect(rows).toEqual([{ result: 'FAILURE', error_code: 'FORBIDDEN' }]);
   });
 
   it("org A's audit trail, which A can read, names none of B's objects, users or organization", async () => {
-    const names = (await t.db.query(`SELECT name FROM credentials WHERE organization_id = $1 UNION ALL SELECT name FROM resources WHERE organization_id = $1`, [b.id])).rows.map((r) => r.name);
+    const names = (
+      await t.db.query(
+        `SELECT name FROM credentials WHERE organization_id = $1 UNION ALL SELECT name FROM resources WHERE organization_id = $1`,
+        [b.id],
+      )
+    ).rows.map((r) => r.name);
     const secrets = [...names, b.name, b.email, b.slug];
     const aRows = await t.db.query(`SELECT (audit_logs.*)::text AS row FROM audit_logs WHERE organization_id = $1`, [a.id]);
     const page = await a.admin.get('/audit-logs?size=100');

@@ -22,7 +22,11 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const jobs = { jobsEnabled: config.jobs.enabled, verifyIntervalMinutes: config.jobs.verifyIntervalMinutes, pollSeconds: config.jobs.pollSeconds };
+    const jobs = {
+      jobsEnabled: config.jobs.enabled,
+      verifyIntervalMinutes: config.jobs.verifyIntervalMinutes,
+      pollSeconds: config.jobs.pollSeconds,
+    };
     const providers = { awsEndpointUrl: config.providers.awsEndpointUrl, timeoutMs: config.providers.timeoutMs };
     // One instance, imported by the app and bound into resources as its credential port.
     const credentials = CredentialsModule.forRoot({ ...jobs, encryptionKeys: config.credentialEncryptionKeys, providers });

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   const app = await createApp(config, { logger });
   await app.listen({ port: config.port, host: config.host });
   logger.info(
-    { port: config.port, database: config.databaseUrl ? 'postgresql' : `embedded PGlite in ${config.dataDir}`, redis: Boolean(config.redisUrl) },
+    {
+      port: config.port,
+      database: config.databaseUrl ? 'postgresql' : `embedded PGlite in ${config.dataDir}`,
+      redis: Boolean(config.redisUrl),
+    },
     'EntryGuard API listening',
   );
 }

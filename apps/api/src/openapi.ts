@@ -32,7 +32,9 @@ export function mountSwagger(app: INestApplication, document: OpenAPIObject): vo
 /** Every `{id}` in a path is a UUID (a non-UUID is answered with 400 before any lookup). */
 function markPathIdsAsUuids(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item) as Array<{ parameters?: Array<{ in?: string; name?: string; schema?: Record<string, unknown> }> }>) {
+    for (const operation of Object.values(item) as Array<{
+      parameters?: Array<{ in?: string; name?: string; schema?: Record<string, unknown> }>;
+    }>) {
       for (const parameter of operation?.parameters ?? []) {
         if (parameter.in === 'path' && parameter.name === 'id') {
           parameter.schema = { ...(parameter.schema ?? {}), type: 'string', format: 'uuid' };

@@ -16,7 +16,7 @@ export class AuditController {
     operationId: 'listAuditLogs',
     summary: 'List audit log entries, newest first',
     description:
-      'The audit trail of the caller\'s organization, newest first, paged (page is zero-based; size defaults to 20, at most 100). Filters: eventType, actorEmail, resourceType, resourceId, result, and the inclusive from/to range. Refused mutations appear with result FAILURE and their error code; rows outlive the objects they mention. Requires ORG_ADMIN.',
+      "The audit trail of the caller's organization, newest first, paged (page is zero-based; size defaults to 20, at most 100). Filters: eventType, actorEmail, resourceType, resourceId, result, and the inclusive from/to range. Refused mutations appear with result FAILURE and their error code; rows outlive the objects they mention. Requires ORG_ADMIN.",
   })
   @ApiOkResponse({ type: AuditLogPageDto })
   @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR')

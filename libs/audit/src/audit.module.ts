@@ -9,12 +9,7 @@ import { AuditService } from './audit.service';
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [
-    AuditRepository,
-    AuditService,
-    AuditRefusalRecorder,
-    { provide: REFUSAL_LISTENER, useExisting: AuditRefusalRecorder },
-  ],
+  providers: [AuditRepository, AuditService, AuditRefusalRecorder, { provide: REFUSAL_LISTENER, useExisting: AuditRefusalRecorder }],
   exports: [AuditService, REFUSAL_LISTENER],
 })
 export class AuditModule {}

@@ -92,13 +92,27 @@ export class AuditRepository {
       params.push(value);
       where.push(clause.replace('?', `$${params.length}`));
     };
-    if (filter.eventType) {add('event_type = ?', filter.eventType);}
-    if (filter.actorEmail) {add('actor_email = ?', filter.actorEmail.toLowerCase());}
-    if (filter.resourceType) {add('resource_type = ?', filter.resourceType);}
-    if (filter.resourceId) {add('resource_id = ?', filter.resourceId);}
-    if (filter.result) {add('result = ?', filter.result);}
-    if (filter.from) {add('created_at >= ?', filter.from);}
-    if (filter.toExclusive) {add('created_at < ?', filter.toExclusive);}
+    if (filter.eventType) {
+      add('event_type = ?', filter.eventType);
+    }
+    if (filter.actorEmail) {
+      add('actor_email = ?', filter.actorEmail.toLowerCase());
+    }
+    if (filter.resourceType) {
+      add('resource_type = ?', filter.resourceType);
+    }
+    if (filter.resourceId) {
+      add('resource_id = ?', filter.resourceId);
+    }
+    if (filter.result) {
+      add('result = ?', filter.result);
+    }
+    if (filter.from) {
+      add('created_at >= ?', filter.from);
+    }
+    if (filter.toExclusive) {
+      add('created_at < ?', filter.toExclusive);
+    }
     const whereSql = where.join(' AND ');
     const manager = this.txHost.tx;
     const [count, rows] = await Promise.all([

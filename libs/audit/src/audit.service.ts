@@ -18,11 +18,13 @@ export class AuditService {
    */
   async record(event: AuditEvent): Promise<void> {
     const principal = this.context.principal;
-    const actor = event.actor ?? (principal?.kind === 'user'
-      ? { id: principal.userId, email: principal.email, type: 'USER' as const }
-      : principal?.kind === 'apiKey'
-        ? { id: principal.apiKeyId, email: null, type: 'API_KEY' as const }
-        : { id: null, email: null, type: 'SYSTEM' as const });
+    const actor =
+      event.actor ??
+      (principal?.kind === 'user'
+        ? { id: principal.userId, email: principal.email, type: 'USER' as const }
+        : principal?.kind === 'apiKey'
+          ? { id: principal.apiKeyId, email: null, type: 'API_KEY' as const }
+          : { id: null, email: null, type: 'SYSTEM' as const });
     await this.repository.insert({
       organizationId: event.organizationId ?? principal?.organizationId ?? null,
       eventType: event.eventType,

@@ -63,8 +63,7 @@ export class AuthController {
   @ApiOperation({
     operationId: 'logout',
     summary: 'Revoke a refresh token (always succeeds)',
-    description:
-      'Revokes the given refresh token, if any. Always answers 200 with an empty object.',
+    description: 'Revokes the given refresh token, if any. Always answers 200 with an empty object.',
   })
   @ApiOkResponse({ type: EmptyResponseDto })
   @ApiErrorResponses(...PUBLIC_ERRORS)
@@ -77,8 +76,7 @@ export class AuthController {
   @ApiOperation({
     operationId: 'getCurrentUser',
     summary: 'The signed-in user',
-    description:
-      'The user and organization behind the bearer token.',
+    description: 'The user and organization behind the bearer token.',
   })
   @ApiOkResponse({ type: AuthUserDto })
   @ApiErrorResponses(...AUTHENTICATED_ERRORS)

@@ -88,9 +88,7 @@ export type ProviderFailureKind = (typeof PROVIDER_FAILURE_KINDS)[number];
  * Adapters never throw SDK objects at callers: every call ends in one of these.
  * `reason` is a plain sentence for a person, free of secrets and stacks.
  */
-export type ProviderOutcome =
-  | { ok: true; detail?: string }
-  | { ok: false; kind: ProviderFailureKind; reason: string };
+export type ProviderOutcome = { ok: true; detail?: string } | { ok: false; kind: ProviderFailureKind; reason: string };
 
 export interface CloudProviderAdapter {
   readonly provider: ProviderName;

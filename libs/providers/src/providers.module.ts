@@ -23,10 +23,7 @@ export class ProvidersModule {
     return {
       module: ProvidersModule,
       imports: options.imports ?? [],
-      providers: [
-        { provide: PROVIDERS_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
-        ProviderRegistry,
-      ],
+      providers: [{ provide: PROVIDERS_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, ProviderRegistry],
       exports: [ProviderRegistry],
     };
   }

@@ -12,8 +12,7 @@ export interface ProvidersOptions {
 
 export const PROVIDERS_OPTIONS = Symbol('PROVIDERS_OPTIONS');
 
-export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, 'awsEndpointUrl'>> &
-  Pick<ProvidersOptions, 'awsEndpointUrl'>;
+export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, 'awsEndpointUrl'>> & Pick<ProvidersOptions, 'awsEndpointUrl'>;
 
 export function resolveProvidersOptions(options: ProvidersOptions = {}): ResolvedProvidersOptions {
   return {

@@ -59,7 +59,13 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
     const outcome = await this.ask(row);
     const check: ResourceCheck = outcome.ok ? { ok: true, reason: null } : { ok: false, reason: outcome.reason };
     await this.txHost.withTransaction(async () => {
-      const saved = await this.repository.saveVerification(row.organization_id, row.id, check.ok, check.reason, this.settings.verifyIntervalMinutes);
+      const saved = await this.repository.saveVerification(
+        row.organization_id,
+        row.id,
+        check.ok,
+        check.reason,
+        this.settings.verifyIntervalMinutes,
+      );
       if (saved && (explicit || saved.previous !== check.ok)) {
         await this.audit.record({
           eventType: 'RESOURCE_VERIFY',

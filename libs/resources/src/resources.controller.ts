@@ -23,7 +23,11 @@ export class ResourcesController {
   })
   @ApiCreatedResponse({ type: ResourceDto, headers: { Location: { description: 'URL of the new resource', schema: { type: 'string' } } } })
   @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND', 'RESOURCE_ALREADY_EXISTS')
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateResourceDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ResourceDto> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateResourceDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ResourceDto> {
     const created = await this.resources.create(principal, dto);
     reply.header('Location', `/api/v1/resources/${created.id}`);
     return created;
@@ -75,8 +79,7 @@ export class ResourcesController {
   @ApiOperation({
     operationId: 'deleteResource',
     summary: 'Delete a resource',
-    description:
-      'Deletes a resource; 204 with no body. Requires ORG_ADMIN.',
+    description: 'Deletes a resource; 204 with no body. Requires ORG_ADMIN.',
   })
   @ApiNoContentResponse({ description: 'Deleted; no body' })
   @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'RESOURCE_NOT_FOUND')

@@ -70,7 +70,18 @@ export class ResourcesRepository {
         this.txHost.tx,
         `INSERT INTO resources (id, organization_id, credential_id, name, provider, resource_type, resource_identifier, region, config, is_active)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [id, organizationId, write.credentialId, write.name, write.provider, write.resourceType, write.resourceIdentifier, write.region, JSON.stringify(write.config), write.isActive],
+        [
+          id,
+          organizationId,
+          write.credentialId,
+          write.name,
+          write.provider,
+          write.resourceType,
+          write.resourceIdentifier,
+          write.region,
+          JSON.stringify(write.config),
+          write.isActive,
+        ],
       );
     } catch (error) {
       throw translate(error, write);
@@ -78,7 +89,10 @@ export class ResourcesRepository {
   }
 
   async findById(organizationId: string, id: string): Promise<ResourceRow | undefined> {
-    const { rows } = await runSql<ResourceRow>(this.txHost.tx, `${SELECT_RESOURCE} WHERE r.organization_id = $1 AND r.id = $2`, [organizationId, id]);
+    const { rows } = await runSql<ResourceRow>(this.txHost.tx, `${SELECT_RESOURCE} WHERE r.organization_id = $1 AND r.id = $2`, [
+      organizationId,
+      id,
+    ]);
     return rows[0];
   }
 
@@ -93,7 +107,11 @@ export class ResourcesRepository {
       params.push(filter.provider);
       where += ` AND r.provider = $${params.length}`;
     }
-    const { rows } = await runSql<ResourceRow>(this.txHost.tx, `${SELECT_RESOURCE} WHERE ${where} ORDER BY r.created_at DESC, r.id DESC`, params);
+    const { rows } = await runSql<ResourceRow>(
+      this.txHost.tx,
+      `${SELECT_RESOURCE} WHERE ${where} ORDER BY r.created_at DESC, r.id DESC`,
+      params,
+    );
     return rows;
   }
 
@@ -117,7 +135,17 @@ export class ResourcesRepository {
            verify_due_at = CASE WHEN $9 THEN now() ELSE verify_due_at END,
            updated_at = now()
          WHERE organization_id = $1 AND id = $2`,
-        [organizationId, id, write.credentialId, write.name, write.resourceIdentifier, write.region, JSON.stringify(write.config), write.isActive, resetVerification],
+        [
+          organizationId,
+          id,
+          write.credentialId,
+          write.name,
+          write.resourceIdentifier,
+          write.region,
+          JSON.stringify(write.config),
+          write.isActive,
+          resetVerification,
+        ],
       );
     } catch (error) {
       throw translate(error, write);
@@ -128,7 +156,13 @@ export class ResourcesRepository {
     await runSql(this.txHost.tx, `DELETE FROM resources WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
   }
 
-  async saveVerification(organizationId: string, id: string, ok: boolean, error: string | null, nextDueInMinutes: number): Promise<{ previous: boolean } | undefined> {
+  async saveVerification(
+    organizationId: string,
+    id: string,
+    ok: boolean,
+    error: string | null,
+    nextDueInMinutes: number,
+  ): Promise<{ previous: boolean } | undefined> {
     const { rows } = await runSql<{ previous: boolean }>(
       this.txHost.tx,
       `UPDATE resources r SET is_active = $3, verification_error = $4, last_verified_at = now(),

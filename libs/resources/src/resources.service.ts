@@ -100,7 +100,12 @@ export class ResourcesService {
         targetType: 'RESOURCE',
         targetId: id,
         targetName: write.name,
-        details: { changedFields, previousName: current.name, previousCredentialId: current.credential_id, credentialId: write.credentialId },
+        details: {
+          changedFields,
+          previousName: current.name,
+          previousCredentialId: current.credential_id,
+          credentialId: write.credentialId,
+        },
       });
       return this.mustFind(organizationId, id);
     });

@@ -110,7 +110,10 @@ function trustProxy(env: Env): AppConfig['trustProxy'] {
   if (/^\d+$/.test(raw)) {
     return Number(raw);
   }
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.some((entry) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/.test(entry))) {
     throw new ConfigError('TRUST_PROXY', 'must be false, true, a hop count, or a comma-separated list of addresses/CIDRs');
   }

@@ -26,7 +26,10 @@ export class KeyringError extends Error {}
  */
 export function parseKeyring(text: string): Keyring {
   const keys = new Map<number, Buffer>();
-  for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const match = /^(\d{1,6}):([A-Za-z0-9+/=_-]+)$/.exec(entry);
     if (!match) {
       throw new KeyringError('each entry must look like <version>:<base64 key>');

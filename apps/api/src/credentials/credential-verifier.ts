@@ -72,7 +72,10 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
   async checkWithProvider(sealed: SealedCredential): Promise<ProviderOutcome> {
     let secret: CredentialSecret;
     try {
-      secret = { provider: sealed.provider, data: this.cipher.decrypt(sealed.secret, { organizationId: sealed.organizationId, credentialId: sealed.id }) } as CredentialSecret;
+      secret = {
+        provider: sealed.provider,
+        data: this.cipher.decrypt(sealed.secret, { organizationId: sealed.organizationId, credentialId: sealed.id }),
+      } as CredentialSecret;
     } catch (error) {
       this.logger.error(`credential ${sealed.id} could not be decrypted: ${(error as Error).message}`);
       return { ok: false, kind: 'PROVIDER_ERROR', reason: 'The stored credential could not be decrypted with the configured keys' };

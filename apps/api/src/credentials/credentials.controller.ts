@@ -4,7 +4,13 @@ import type { FastifyReply } from 'fastify';
 import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
 import { AuditedAction } from '@app/audit';
 import { CredentialsService } from './credentials.service';
-import { CreateCredentialDto, CredentialDto, MigrateResourcesDto, MigrateResourcesResponseDto, UpdateCredentialDto } from './dto/credential.dto';
+import {
+  CreateCredentialDto,
+  CredentialDto,
+  MigrateResourcesDto,
+  MigrateResourcesResponseDto,
+  UpdateCredentialDto,
+} from './dto/credential.dto';
 
 @ApiTags('Credentials')
 @ApiBearerAuth()
@@ -21,7 +27,10 @@ export class CredentialsController {
     description:
       'Stores a cloud credential for the organization, encrypted at rest. provider/credentialType is one of AWS/ACCESS_KEY, GCP/SERVICE_ACCOUNT, AZURE/SERVICE_PRINCIPAL or APISIX/ADMIN_KEY, with the matching credentialData. Answers 201 with a Location header and never returns the secret data. Verification with the provider runs in the background; isValid stays null until then. Requires ORG_ADMIN.',
   })
-  @ApiCreatedResponse({ type: CredentialDto, headers: { Location: { description: 'URL of the new credential', schema: { type: 'string' } } } })
+  @ApiCreatedResponse({
+    type: CredentialDto,
+    headers: { Location: { description: 'URL of the new credential', schema: { type: 'string' } } },
+  })
   @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NAME_TAKEN')
   async create(
     @CurrentPrincipal() principal: Principal,

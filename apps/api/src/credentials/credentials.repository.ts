@@ -64,13 +64,30 @@ function toSealed(row: SealedRow): SealedCredential {
 export class CredentialsRepository {
   constructor(private readonly txHost: TxHost) {}
 
-  async insert(row: { id: string; organizationId: string; name: string; provider: string; credentialType: string; secret: EncryptedSecret }): Promise<void> {
+  async insert(row: {
+    id: string;
+    organizationId: string;
+    name: string;
+    provider: string;
+    credentialType: string;
+    secret: EncryptedSecret;
+  }): Promise<void> {
     try {
       await runSql(
         this.txHost.tx,
         `INSERT INTO credentials (id, organization_id, name, provider, credential_type, ciphertext, iv, auth_tag, key_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [row.id, row.organizationId, row.name, row.provider, row.credentialType, row.secret.ciphertext, row.secret.iv, row.secret.authTag, row.secret.keyVersion],
+        [
+          row.id,
+          row.organizationId,
+          row.name,
+          row.provider,
+          row.credentialType,
+          row.secret.ciphertext,
+          row.secret.iv,
+          row.secret.authTag,
+          row.secret.keyVersion,
+        ],
       );
     } catch (error) {
       throw this.translate(error, row.name);
@@ -162,7 +179,12 @@ export class CredentialsRepository {
   }
 
   /** Returns the previous validity, so callers can tell whether anything changed. */
-  async saveVerification(organizationId: string, id: string, result: VerificationResult, nextDueInMinutes: number): Promise<{ previous: boolean | null } | undefined> {
+  async saveVerification(
+    organizationId: string,
+    id: string,
+    result: VerificationResult,
+    nextDueInMinutes: number,
+  ): Promise<{ previous: boolean | null } | undefined> {
     const { rows } = await runSql<{ previous: boolean | null }>(
       this.txHost.tx,
       `UPDATE credentials c SET is_valid = $3, verification_error = $4, last_verified_at = now(),

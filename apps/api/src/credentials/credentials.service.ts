@@ -9,7 +9,13 @@ import { CredentialInUseError, CredentialNotFoundError } from './credential.erro
 import { toCredentialDto } from './credential.mapper';
 import { CredentialVerifier } from './credential-verifier';
 import { CredentialsRepository } from './credentials.repository';
-import { CreateCredentialDto, CredentialDto, MigrateResourcesDto, MigrateResourcesResponseDto, UpdateCredentialDto } from './dto/credential.dto';
+import {
+  CreateCredentialDto,
+  CredentialDto,
+  MigrateResourcesDto,
+  MigrateResourcesResponseDto,
+  UpdateCredentialDto,
+} from './dto/credential.dto';
 
 @Injectable()
 export class CredentialsService {
@@ -153,7 +159,10 @@ export class CredentialsService {
     }
     if (source.provider !== target.provider) {
       throw new ValidationError('Request validation failed', [
-        { field: 'targetCredentialId', message: `target credential must use the same provider (${source.provider}), not ${target.provider}` },
+        {
+          field: 'targetCredentialId',
+          message: `target credential must use the same provider (${source.provider}), not ${target.provider}`,
+        },
       ]);
     }
     const movedResourceCount = await this.repository.moveResources(organizationId, id, target.id);

@@ -19,8 +19,7 @@ export class HealthController {
   @ApiOperation({
     operationId: 'healthLive',
     summary: 'The process is up',
-    description:
-      'Liveness probe: 200 {"status": "ok"} while the process runs. Public, not rate limited; touches no dependency.',
+    description: 'Liveness probe: 200 {"status": "ok"} while the process runs. Public, not rate limited; touches no dependency.',
   })
   @ApiOkResponse({ type: HealthDto })
   @ApiErrorResponses('INTERNAL_ERROR')

@@ -36,6 +36,10 @@ describe('MemoryThrottlerStorage', () => {
     await storage.increment('ip:1', 1_000, 2, 1_000, 'anonymous');
     await storage.increment('ip:1', 1_000, 2, 1_000, 'anonymous');
     now += 1_001;
-    expect(await storage.increment('ip:1', 1_000, 2, 1_000, 'anonymous')).toMatchObject({ totalHits: 1, isBlocked: false, timeToExpire: 1 });
+    expect(await storage.increment('ip:1', 1_000, 2, 1_000, 'anonymous')).toMatchObject({
+      totalHits: 1,
+      isBlocked: false,
+      timeToExpire: 1,
+    });
   });
 });

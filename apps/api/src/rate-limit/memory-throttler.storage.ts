@@ -28,12 +28,22 @@ export class MemoryThrottlerStorage implements ThrottlerStorage, OnApplicationSh
     }
     const seconds = (until: number) => Math.max(0, Math.ceil((until - now) / 1000));
     if (window.blockedUntil > now) {
-      return { totalHits: window.hits, timeToExpire: seconds(window.expiresAt), isBlocked: true, timeToBlockExpire: seconds(window.blockedUntil) };
+      return {
+        totalHits: window.hits,
+        timeToExpire: seconds(window.expiresAt),
+        isBlocked: true,
+        timeToBlockExpire: seconds(window.blockedUntil),
+      };
     }
     window.hits += 1;
     if (window.hits > limit) {
       window.blockedUntil = now + (blockDuration > 0 ? blockDuration : ttl);
-      return { totalHits: window.hits, timeToExpire: seconds(window.expiresAt), isBlocked: true, timeToBlockExpire: seconds(window.blockedUntil) };
+      return {
+        totalHits: window.hits,
+        timeToExpire: seconds(window.expiresAt),
+        isBlocked: true,
+        timeToBlockExpire: seconds(window.blockedUntil),
+      };
     }
     return { totalHits: window.hits, timeToExpire: seconds(window.expiresAt), isBlocked: false, timeToBlockExpire: 0 };
   }

@@ -56,11 +56,10 @@ export class UserRepository {
 
   async createOrganization(name: string, slug: string): Promise<string> {
     try {
-      const { rows } = await runSql<{ id: string }>(
-        this.txHost.tx,
-        `INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING id`,
-        [name, slug],
-      );
+      const { rows } = await runSql<{ id: string }>(this.txHost.tx, `INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING id`, [
+        name,
+        slug,
+      ]);
       return rows[0].id;
     } catch (error) {
       if (isPgError(error, PG_UNIQUE_VIOLATION, 'uq_organizations_slug')) {

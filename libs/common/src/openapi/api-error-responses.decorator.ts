@@ -56,9 +56,7 @@ export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & Clas
         status,
         description: statusCodes.join(', '),
         headers:
-          status === 429
-            ? { 'Retry-After': { description: 'Seconds until the limit resets', schema: { type: 'integer' } } }
-            : undefined,
+          status === 429 ? { 'Retry-After': { description: 'Seconds until the limit resets', schema: { type: 'integer' } } } : undefined,
         content: {
           'application/json': {
             examples: Object.fromEntries(statusCodes.map((code) => [code, { summary: code, value: example(code) }])),

@@ -44,7 +44,9 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome> {
     return this.guard(secret, async (session) => {
       const reply = await this.send(session, 'GET', ROUTES_PATH);
-      if (!reply.ok) {return reply.outcome;}
+      if (!reply.ok) {
+        return reply.outcome;
+      }
       const body = reply.body as { list?: unknown; total?: unknown } | null;
       if (reply.status !== 200 || !body || (!Array.isArray(body.list) && typeof body.total !== 'number')) {
         return fail('PROVIDER_ERROR', 'The admin URL answered, but not like the APISIX Admin API (v3).');
@@ -62,7 +64,9 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
 
   authorizeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome> {
     return this.editWhitelist(secret, target, rule, (list, cidr) => {
-      if (list?.some((entry) => sameIngressEntry(entry, cidr))) {return null;}
+      if (list?.some((entry) => sameIngressEntry(entry, cidr))) {
+        return null;
+      }
       return [...(list ?? []).filter((entry) => entry !== APISIX_DENY_ALL_PLACEHOLDER), cidr.cidr];
     });
   }
@@ -70,9 +74,13 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
   revokeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome> {
     return this.editWhitelist(secret, target, rule, (list, cidr) => {
       // No whitelist means this address was never added by us; there is nothing to take away.
-      if (!list) {return null;}
+      if (!list) {
+        return null;
+      }
       const remaining = list.filter((entry) => !sameIngressEntry(entry, cidr));
-      if (remaining.length === list.length) {return null;}
+      if (remaining.length === list.length) {
+        return null;
+      }
       return remaining.length > 0 ? remaining : [APISIX_DENY_ALL_PLACEHOLDER];
     });
   }
@@ -97,28 +105,41 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
       const routeId = target.resourceIdentifier;
       return this.locks.run(`${session.origin}${session.basePath}|${routeId}`, async () => {
         const route = await this.readRoute(session, routeId);
-        if (!route.ok) {return route.outcome;}
+        if (!route.ok) {
+          return route.outcome;
+        }
         const plugin = route.value.plugins?.['ip-restriction'] as { whitelist?: unknown; blacklist?: unknown } | undefined;
         if (plugin && plugin.blacklist !== undefined && plugin.whitelist === undefined) {
           return fail('PROVIDER_ERROR', `Route ${routeId} uses an ip-restriction blacklist; EntryGuard manages whitelists only.`);
         }
         const list = Array.isArray(plugin?.whitelist) ? plugin.whitelist.filter((e): e is string => typeof e === 'string') : null;
         const whitelist = edit(list, cidr);
-        if (whitelist === null) {return succeed(`Route ${routeId} already has the wanted whitelist.`);}
+        if (whitelist === null) {
+          return succeed(`Route ${routeId} already has the wanted whitelist.`);
+        }
         const reply = await this.send(session, 'PATCH', routePath(routeId), { plugins: { 'ip-restriction': { whitelist } } });
-        if (!reply.ok) {return reply.outcome;}
-        if (reply.status === 404) {return fail('NOT_FOUND', `Route ${routeId} disappeared while it was being updated.`);}
+        if (!reply.ok) {
+          return reply.outcome;
+        }
+        if (reply.status === 404) {
+          return fail('NOT_FOUND', `Route ${routeId} disappeared while it was being updated.`);
+        }
         return succeed(`Route ${routeId} whitelist updated.`);
       });
     });
   }
 
-  private async readRoute(session: Session, routeId: string): Promise<{ ok: true; value: Route } | { ok: false; outcome: ProviderFailure }> {
+  private async readRoute(
+    session: Session,
+    routeId: string,
+  ): Promise<{ ok: true; value: Route } | { ok: false; outcome: ProviderFailure }> {
     if (typeof routeId !== 'string' || !ROUTE_ID.test(routeId)) {
       return { ok: false, outcome: fail('NOT_FOUND', `"${String(routeId).slice(0, 64)}" is not a valid APISIX route id.`) };
     }
     const reply = await this.send(session, 'GET', routePath(routeId));
-    if (!reply.ok) {return reply;}
+    if (!reply.ok) {
+      return reply;
+    }
     if (reply.status === 404) {
       return { ok: false, outcome: fail('NOT_FOUND', `Route ${routeId} was not found on the APISIX gateway.`) };
     }
@@ -135,7 +156,9 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
   private async send(session: Session, method: string, path: string, body?: unknown): Promise<Reply> {
     const url = new URL(`${session.origin}${session.basePath}${path}`);
     // The guard vetted this origin only; a path must never be able to move the call elsewhere.
-    if (url.origin !== session.origin) {return refuse('UNSAFE', 'The APISIX admin URL could not be combined safely with the API path.');}
+    if (url.origin !== session.origin) {
+      return refuse('UNSAFE', 'The APISIX admin URL could not be combined safely with the API path.');
+    }
     let response: Response;
     let text: string;
     try {
@@ -154,7 +177,10 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
       });
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
-        return refuse('PROVIDER_ERROR', `The APISIX admin URL answered with a redirect (HTTP ${response.status}); EntryGuard follows no redirects, so give the final admin URL.`);
+        return refuse(
+          'PROVIDER_ERROR',
+          `The APISIX admin URL answered with a redirect (HTTP ${response.status}); EntryGuard follows no redirects, so give the final admin URL.`,
+        );
       }
       text = await response.text();
     } catch (error) {
@@ -163,9 +189,15 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
 
     const status = response.status;
     const parsed = parseJson(text);
-    if (status === 401 || status === 403) {return refuse('INVALID_CREDENTIALS', `APISIX refused the admin key (HTTP ${status}).`);}
-    if (status === 429) {return refuse('THROTTLED', 'APISIX is rate limiting the Admin API; try again shortly.');}
-    if (status >= 500) {return refuse('PROVIDER_ERROR', `APISIX had an internal error (HTTP ${status}); try again later.`);}
+    if (status === 401 || status === 403) {
+      return refuse('INVALID_CREDENTIALS', `APISIX refused the admin key (HTTP ${status}).`);
+    }
+    if (status === 429) {
+      return refuse('THROTTLED', 'APISIX is rate limiting the Admin API; try again shortly.');
+    }
+    if (status >= 500) {
+      return refuse('PROVIDER_ERROR', `APISIX had an internal error (HTTP ${status}); try again later.`);
+    }
     if (status >= 400 && status !== 404) {
       const message = quoteProviderMessage((parsed as { error_msg?: unknown } | null)?.error_msg);
       return refuse('PROVIDER_ERROR', `APISIX rejected the request (HTTP ${status})${message ? `: ${message}` : '.'}`);
@@ -208,7 +240,9 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
       );
     }
     const guarded = await guardAdminUrl(data.adminUrl);
-    if (!guarded.ok) {return guarded.outcome;}
+    if (!guarded.ok) {
+      return guarded.outcome;
+    }
     return work({ origin: guarded.origin, basePath: guarded.basePath, adminKey: data.adminKey });
   }
 }

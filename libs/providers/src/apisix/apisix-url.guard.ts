@@ -26,13 +26,7 @@ BLOCKED.addSubnet('::a9fe:0', 112, 'ipv6');
 BLOCKED.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
 BLOCKED.addSubnet('64:ff9b::', 104, 'ipv6');
 
-const BLOCKED_HOSTNAMES = new Set([
-  'metadata.google.internal',
-  'metadata.goog',
-  'metadata',
-  'instance-data',
-  'instance-data.ec2.internal',
-]);
+const BLOCKED_HOSTNAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
 
 export type GuardedUrl = { ok: true; origin: string; basePath: string } | { ok: false; outcome: ProviderFailure };
 
@@ -50,7 +44,10 @@ export async function guardAdminUrl(adminUrl: string): Promise<GuardedUrl> {
   if (url.username || url.password) {
     return refuse('UNSAFE', 'The APISIX admin URL must not contain a user name or password; the admin key is sent separately.');
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   if (BLOCKED_HOSTNAMES.has(host)) {
     return refuse('UNSAFE', `The APISIX admin URL points at a cloud metadata service (${host}); EntryGuard will not call it.`);
   }
@@ -78,7 +75,9 @@ export async function guardAdminUrl(adminUrl: string): Promise<GuardedUrl> {
 
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) {return true;}
+  if (family === 0) {
+    return true;
+  }
   return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 

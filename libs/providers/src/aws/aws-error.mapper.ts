@@ -65,12 +65,11 @@ export function mapAwsError(error: unknown, context: AwsCallContext): MappedAwsE
 function classify(err: Record<string, unknown>, code: string | undefined, context: AwsCallContext): MappedAwsError {
   const network = networkCode(err);
 
-  if (code && BAD_KEYS[code]) {return final('INVALID_CREDENTIALS', BAD_KEYS[code]);}
+  if (code && BAD_KEYS[code]) {
+    return final('INVALID_CREDENTIALS', BAD_KEYS[code]);
+  }
   if (code && DENIED.has(code)) {
-    return final(
-      'ACCESS_DENIED',
-      `AWS denied ${context.action}: these keys lack the permission ${context.service}:${context.action}.`,
-    );
+    return final('ACCESS_DENIED', `AWS denied ${context.action}: these keys lack the permission ${context.service}:${context.action}.`);
   }
   if (code === 'OptInRequired') {
     return final('ACCESS_DENIED', 'AWS denied the request: the account is not subscribed to this service or region.');
@@ -126,9 +125,13 @@ function awsErrorCode(err: Record<string, unknown>): string | undefined {
  * to the code quoted there.
  */
 function networkCode(err: Record<string, unknown>): string | undefined {
-  if (typeof err.code === 'string') {return err.code;}
+  if (typeof err.code === 'string') {
+    return err.code;
+  }
   const nested = (err.errors as Array<{ code?: unknown }> | undefined)?.[0] ?? (err.cause as { code?: unknown });
-  if (typeof nested?.code === 'string') {return nested.code;}
+  if (typeof nested?.code === 'string') {
+    return nested.code;
+  }
   const quoted = typeof err.message === 'string' ? /\b(E[A-Z_]{3,})\b/.exec(err.message) : null;
   return quoted?.[1];
 }

@@ -11,19 +11,19 @@ export type PermissionsResult = { ok: true; permissions: IpPermission[] } | { ok
  * EC2 IpPermissions that open exactly that: one permission per port, so each port can be
  * checked and revoked on its own.
  */
-export function buildIpPermissions(
-  config: Record<string, unknown>,
-  address: SingleAddressCidr,
-  description: string,
-): PermissionsResult {
+export function buildIpPermissions(config: Record<string, unknown>, address: SingleAddressCidr, description: string): PermissionsResult {
   const protocol = typeof config?.protocol === 'string' ? config.protocol.toLowerCase() : undefined;
   if (!protocol || !(PROTOCOLS as readonly string[]).includes(protocol)) {
     return { ok: false, reason: 'The resource config needs a protocol: tcp, udp, icmp or all.' };
   }
   const ranges = rangesFor(address, sanitizeDescription(description));
 
-  if (protocol === 'all') {return { ok: true, permissions: [{ IpProtocol: '-1', ...ranges }] };}
-  if (protocol === 'icmp') {return { ok: true, permissions: [{ IpProtocol: 'icmp', FromPort: -1, ToPort: -1, ...ranges }] };}
+  if (protocol === 'all') {
+    return { ok: true, permissions: [{ IpProtocol: '-1', ...ranges }] };
+  }
+  if (protocol === 'icmp') {
+    return { ok: true, permissions: [{ IpProtocol: 'icmp', FromPort: -1, ToPort: -1, ...ranges }] };
+  }
 
   const ports = portsOf(config);
   if (!ports) {
@@ -39,15 +39,14 @@ export function buildIpPermissions(
 export function groupHasPermission(group: SecurityGroup, wanted: IpPermission): boolean {
   const wantedCidr = wanted.IpRanges?.[0]?.CidrIp ?? wanted.Ipv6Ranges?.[0]?.CidrIpv6;
   return (group.IpPermissions ?? []).some((existing) => {
-    if (normalizeProtocol(existing.IpProtocol) !== normalizeProtocol(wanted.IpProtocol)) {return false;}
+    if (normalizeProtocol(existing.IpProtocol) !== normalizeProtocol(wanted.IpProtocol)) {
+      return false;
+    }
     // AWS ignores ports for "all traffic" rules and omits them in answers.
     if (wanted.IpProtocol !== '-1' && (existing.FromPort !== wanted.FromPort || existing.ToPort !== wanted.ToPort)) {
       return false;
     }
-    const cidrs = [
-      ...(existing.IpRanges ?? []).map((r) => r.CidrIp),
-      ...(existing.Ipv6Ranges ?? []).map((r) => r.CidrIpv6),
-    ];
+    const cidrs = [...(existing.IpRanges ?? []).map((r) => r.CidrIp), ...(existing.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)];
     return cidrs.includes(wantedCidr);
   });
 }

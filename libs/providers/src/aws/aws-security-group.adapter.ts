@@ -26,9 +26,7 @@ const STS_SIGNING_REGION = 'us-east-1';
 const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
 
 type Call<T> = { ok: true; value: T } | { ok: false; outcome: ProviderFailure; code?: string };
-type Prepared =
-  | { ok: true; keys: AwsAccessKeyData; region: string; groupId: string }
-  | { ok: false; outcome: ProviderFailure };
+type Prepared = { ok: true; keys: AwsAccessKeyData; region: string; groupId: string } | { ok: false; outcome: ProviderFailure };
 
 export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
   readonly provider = 'AWS' as const;
@@ -65,14 +63,18 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
 
   private async checkKeys(secret: CredentialSecret): Promise<ProviderOutcome> {
     const keys = this.keysOf(secret);
-    if (!keys.ok) {return keys.outcome;}
+    if (!keys.ok) {
+      return keys.outcome;
+    }
     const sts = this.stsClient(keys.value);
     try {
-      const result = await this.call(
-        (abortSignal) => sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
-        { action: 'GetCallerIdentity', service: 'sts' },
-      );
-      if (!result.ok) {return result.outcome;}
+      const result = await this.call((abortSignal) => sts.send(new GetCallerIdentityCommand({}), { abortSignal }), {
+        action: 'GetCallerIdentity',
+        service: 'sts',
+      });
+      if (!result.ok) {
+        return result.outcome;
+      }
       const account = result.value.Account;
       return succeed(account ? `The keys work for AWS account ${account}.` : 'The keys work.');
     } finally {
@@ -82,11 +84,15 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
 
   private async checkGroup(secret: CredentialSecret, target: ResourceTarget): Promise<ProviderOutcome> {
     const prepared = this.prepare(secret, target);
-    if (!prepared.ok) {return prepared.outcome;}
+    if (!prepared.ok) {
+      return prepared.outcome;
+    }
     const ec2 = this.ec2Client(prepared.keys, prepared.region);
     try {
       const found = await this.describeGroup(ec2, prepared);
-      if (!found.ok) {return found.outcome;}
+      if (!found.ok) {
+        return found.outcome;
+      }
       const name = found.value.GroupName ? ` (${found.value.GroupName})` : '';
       return succeed(`Security group ${prepared.groupId}${name} exists in ${prepared.region}.`);
     } finally {
@@ -96,9 +102,13 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
 
   private async addRule(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome> {
     const prepared = this.prepare(secret, target);
-    if (!prepared.ok) {return prepared.outcome;}
+    if (!prepared.ok) {
+      return prepared.outcome;
+    }
     const permissions = this.permissionsFor(target, rule);
-    if (!permissions.ok) {return permissions.outcome;}
+    if (!permissions.ok) {
+      return permissions.outcome;
+    }
     const ec2 = this.ec2Client(prepared.keys, prepared.region);
     try {
       let outcome = await this.authorize(ec2, prepared, permissions.value);
@@ -106,7 +116,9 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
       if (outcome === 'duplicate' && permissions.value.length > 1) {
         for (const permission of permissions.value) {
           outcome = await this.authorize(ec2, prepared, [permission]);
-          if (outcome !== 'added' && outcome !== 'duplicate') {break;}
+          if (outcome !== 'added' && outcome !== 'duplicate') {
+            break;
+          }
         }
       }
       if (outcome === 'added' || outcome === 'duplicate') {
@@ -120,9 +132,13 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
 
   private async removeRule(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome> {
     const prepared = this.prepare(secret, target);
-    if (!prepared.ok) {return prepared.outcome;}
+    if (!prepared.ok) {
+      return prepared.outcome;
+    }
     const permissions = this.permissionsFor(target, rule);
-    if (!permissions.ok) {return permissions.outcome;}
+    if (!permissions.ok) {
+      return permissions.outcome;
+    }
     const ec2 = this.ec2Client(prepared.keys, prepared.region);
     try {
       const outcome = await this.revoke(ec2, prepared, permissions.value);
@@ -140,24 +156,28 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
     const command = new AuthorizeSecurityGroupIngressCommand({ GroupId: prepared.groupId, IpPermissions: permissions });
     const context = this.ec2Context('AuthorizeSecurityGroupIngress', prepared);
     const result = await this.call((abortSignal) => ec2.send(command, { abortSignal }), context);
-    if (result.ok) {return 'added';}
+    if (result.ok) {
+      return 'added';
+    }
     return result.code === 'InvalidPermission.Duplicate' ? 'duplicate' : result.outcome;
   }
 
-  private async revoke(
-    ec2: EC2Client,
-    prepared: Extract<Prepared, { ok: true }>,
-    permissions: IpPermission[],
-  ): Promise<ProviderOutcome> {
+  private async revoke(ec2: EC2Client, prepared: Extract<Prepared, { ok: true }>, permissions: IpPermission[]): Promise<ProviderOutcome> {
     const command = new RevokeSecurityGroupIngressCommand({ GroupId: prepared.groupId, IpPermissions: permissions });
     const context = this.ec2Context('RevokeSecurityGroupIngress', prepared);
     const result = await this.call((abortSignal) => ec2.send(command, { abortSignal }), context);
-    if (!result.ok) {return result.code === 'InvalidPermission.NotFound' ? succeed() : result.outcome;}
+    if (!result.ok) {
+      return result.code === 'InvalidPermission.NotFound' ? succeed() : result.outcome;
+    }
     // Unknown permissions are ones the group did not hold: already absent, which is the goal.
     // A bare Return=false explains nothing, so look at the group before calling it done.
-    if (result.value.Return !== false || (result.value.UnknownIpPermissions?.length ?? 0) > 0) {return succeed();}
+    if (result.value.Return !== false || (result.value.UnknownIpPermissions?.length ?? 0) > 0) {
+      return succeed();
+    }
     const group = await this.describeGroup(ec2, prepared);
-    if (!group.ok) {return group.outcome;}
+    if (!group.ok) {
+      return group.outcome;
+    }
     const stillThere = permissions.some((permission) => groupHasPermission(group.value, permission));
     return stillThere
       ? fail('PROVIDER_ERROR', `AWS did not revoke the rule from ${prepared.groupId}, and it is still present.`)
@@ -168,7 +188,9 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
     const command = new DescribeSecurityGroupsCommand({ GroupIds: [prepared.groupId] });
     const context = this.ec2Context('DescribeSecurityGroups', prepared);
     const result = await this.call((abortSignal) => ec2.send(command, { abortSignal }), context);
-    if (!result.ok) {return result;}
+    if (!result.ok) {
+      return result;
+    }
     const group = result.value.SecurityGroups?.find((g) => g.GroupId === prepared.groupId);
     return group
       ? { ok: true, value: group }
@@ -203,7 +225,9 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
 
   private prepare(secret: CredentialSecret, target: ResourceTarget): Prepared {
     const keys = this.keysOf(secret);
-    if (!keys.ok) {return keys;}
+    if (!keys.ok) {
+      return keys;
+    }
     const region = target.region?.trim();
     if (!region || !REGION_PATTERN.test(region)) {
       return {
@@ -212,7 +236,9 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
       };
     }
     const groupId = target.resourceIdentifier?.trim();
-    if (!groupId) {return { ok: false, outcome: fail('NOT_FOUND', 'The resource has no security group id.') };}
+    if (!groupId) {
+      return { ok: false, outcome: fail('NOT_FOUND', 'The resource has no security group id.') };
+    }
     return { ok: true, keys: keys.value, region, groupId };
   }
 

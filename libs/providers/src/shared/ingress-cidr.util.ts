@@ -11,15 +11,21 @@ export interface SingleAddressCidr {
  * bug upstream can never turn "let this user in" into "let everyone in".
  */
 export function parseSingleAddressCidr(input: string): SingleAddressCidr | null {
-  if (typeof input !== 'string') {return null;}
+  if (typeof input !== 'string') {
+    return null;
+  }
   const [address, prefix, extra] = input.trim().split('/');
-  if (extra !== undefined || !address) {return null;}
+  if (extra !== undefined || !address) {
+    return null;
+  }
   if (isIPv4(address)) {
     return prefix === undefined || prefix === '32' ? { family: 4, cidr: `${address}/32` } : null;
   }
   if (isIPv6(address)) {
     const canonical = canonicalIpv6(address);
-    if (!canonical) {return null;}
+    if (!canonical) {
+      return null;
+    }
     return prefix === undefined || prefix === '128' ? { family: 6, cidr: `${canonical}/128` } : null;
   }
   return null;
@@ -39,7 +45,9 @@ export function canonicalIpv6(address: string): string | null {
 
 /** Whitelist entries may be bare addresses or CIDRs; this lets "1.2.3.4" match "1.2.3.4/32". */
 export function sameIngressEntry(entry: unknown, cidr: SingleAddressCidr): boolean {
-  if (typeof entry !== 'string') {return false;}
+  if (typeof entry !== 'string') {
+    return false;
+  }
   const parsed = parseSingleAddressCidr(entry);
   return parsed !== null && parsed.cidr === cidr.cidr;
 }

@@ -13,7 +13,9 @@ export class KeyedMutex {
     try {
       return await current;
     } finally {
-      if (this.tails.get(key) === current) {this.tails.delete(key);}
+      if (this.tails.get(key) === current) {
+        this.tails.delete(key);
+      }
     }
   }
 }

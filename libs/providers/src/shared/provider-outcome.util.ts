@@ -15,7 +15,9 @@ export function fail(kind: ProviderFailureKind, reason: string): ProviderFailure
  * request input back. Whatever happens upstream, a secret never leaves in a reason.
  */
 export function withoutSecrets(outcome: ProviderOutcome, secrets: Array<string | undefined>): ProviderOutcome {
-  if (outcome.ok) {return outcome;}
+  if (outcome.ok) {
+    return outcome;
+  }
   let reason = outcome.reason;
   for (const secret of secrets) {
     // Very short values would blank out ordinary words and are not worth hiding anyway.
@@ -39,9 +41,16 @@ function withoutCutOffPrefix(reason: string, secret: string): string {
 
 /** A provider's own message, made safe to show: one line, no markup, bounded. */
 export function quoteProviderMessage(message: unknown, max = 200): string | undefined {
-  if (typeof message !== 'string') {return undefined;}
-  const line = message.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  if (!line) {return undefined;}
+  if (typeof message !== 'string') {
+    return undefined;
+  }
+  const line = message
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!line) {
+    return undefined;
+  }
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

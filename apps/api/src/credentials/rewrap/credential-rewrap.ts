@@ -31,7 +31,11 @@ export interface RewrapOptions {
  * transactions. Rows a running service holds locked are skipped and retried, so it is safe
  * to run while the service serves traffic.
  */
-export async function rewrapCredentials(dataSource: DataSource, cipher: CredentialCipher, options: RewrapOptions = {}): Promise<RewrapReport> {
+export async function rewrapCredentials(
+  dataSource: DataSource,
+  cipher: CredentialCipher,
+  options: RewrapOptions = {},
+): Promise<RewrapReport> {
   const active = cipher.activeVersion;
   const batchSize = options.batchSize ?? 100;
   const organizationId = options.organizationId ?? null;
@@ -52,7 +56,10 @@ export async function rewrapCredentials(dataSource: DataSource, cipher: Credenti
           const binding = { organizationId: row.organization_id, credentialId: row.id };
           let plaintext: unknown;
           try {
-            plaintext = cipher.decrypt<unknown>({ ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag, keyVersion: row.key_version }, binding);
+            plaintext = cipher.decrypt<unknown>(
+              { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag, keyVersion: row.key_version },
+              binding,
+            );
           } catch {
             undecryptable.push(row.id);
             continue;

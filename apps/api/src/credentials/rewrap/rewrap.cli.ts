@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   try {
     const organizationId = process.argv.find((arg) => arg.startsWith('--organization='))?.split('=')[1];
     const report = await rewrapCredentials(dataSource, cipher, { organizationId });
-    process.stdout.write(`Re-encrypted ${report.rewrapped} credential(s) with key version ${cipher.activeVersion}; ${report.remaining} left on older keys.\n`);
+    process.stdout.write(
+      `Re-encrypted ${report.rewrapped} credential(s) with key version ${cipher.activeVersion}; ${report.remaining} left on older keys.\n`,
+    );
     if (report.undecryptable.length) {
       process.stdout.write(`No configured key opens these credentials (left unchanged): ${report.undecryptable.join(', ')}\n`);
     }
