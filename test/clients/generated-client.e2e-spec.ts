@@ -3,6 +3,7 @@ import createClient, { type Client } from 'openapi-fetch';
 import { startAwsFakeServer, type AwsFakeServer } from '../fakes/aws-fake-server';
 import { startTestApp, type TestApp } from '../harness/test-app';
 import type { components, operations, paths } from './generated/entryguard-api';
+import { ISO_UTC } from '../harness/contract';
 
 /**
  * The seed (Delete Credential page) run end to end through a client generated from the committed
@@ -22,7 +23,6 @@ type Body<Op extends keyof operations, Status extends keyof operations[Op]['resp
 const REGION = 'eu-west-1';
 const ACCOUNT_ID = '123456789012';
 const SEED_IN_USE_MESSAGE = 'Cannot delete credential linked to 3 active resources. Delete or reassign resources first.';
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function awsKeys() {

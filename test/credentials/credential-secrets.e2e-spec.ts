@@ -4,6 +4,7 @@ import { buildDataSourceOptions } from '../../libs/database/src';
 import { CredentialCipher, parseKeyring } from '../../apps/api/src/credentials/credential-cipher';
 import { rewrapCredentials } from '../../apps/api/src/credentials/rewrap/credential-rewrap';
 import { ApiClient, receivedBodies } from '../harness/api-client';
+import { CREDENTIAL_KEYS } from '../harness/contract';
 import { awsCredentialBody, registerOrganization, TestOrganization } from '../harness/factories';
 import { startTestApp, TEST_KEY_V1, TEST_KEY_V2, TestApp, testDatabaseUrl } from '../harness/test-app';
 
@@ -111,20 +112,7 @@ describe('credential secrets', () => {
       awsCredentialBody({ credentialData: { accessKeyId: 'AKIABBBBBBBBBBBBBBBB', secretAccessKey: canary } }),
     );
     expect(created.status).toBe(201);
-    expect(Object.keys(created.body).sort()).toEqual(
-      [
-        'createdAt',
-        'credentialType',
-        'id',
-        'isValid',
-        'lastVerifiedAt',
-        'name',
-        'provider',
-        'resourceCount',
-        'updatedAt',
-        'verificationError',
-      ].sort(),
-    );
+    expect(Object.keys(created.body).sort()).toEqual(CREDENTIAL_KEYS);
     await org.admin.get(`/credentials/${created.body.id}`);
     await org.admin.get('/credentials');
     await org.admin.patch(`/credentials/${created.body.id}`, {

@@ -1,3 +1,5 @@
+import { ISO_UTC } from './contract';
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -61,8 +63,6 @@ export class ApiClient {
     return this.request<T>('DELETE', path, undefined, headers);
   }
 }
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Asserts the one error envelope, with the given status and code. */
 export function expectError(response: ApiResponse, status: number, code: string): void {

@@ -13,22 +13,11 @@ import {
   waitFor,
   withAuditDelta,
 } from './isolated-app';
+import { CREDENTIAL_KEYS } from '../harness/contract';
 
 // The e2e project's testTimeout does not reach hooks and tests here: app start, a fresh database, background jobs.
 jest.setTimeout(60_000);
 
-const CREDENTIAL_KEYS = [
-  'createdAt',
-  'credentialType',
-  'id',
-  'isValid',
-  'lastVerifiedAt',
-  'name',
-  'provider',
-  'resourceCount',
-  'updatedAt',
-  'verificationError',
-];
 const WRONG_SECRET_REASON = 'AWS refused the keys: the secret access key does not match the access key id.';
 
 /** Credential verification end to end: STS GetCallerIdentity against the AWS fake. */

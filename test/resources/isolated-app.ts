@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestAppOnOwnDatabase, TestApp } from '../harness/test-app';
+export { ISO_UTC, RESOURCE_KEYS } from '../harness/contract';
 
 /**
  * The app on a database of its own. Other spec files start apps with JOBS_ENABLED=true on the
@@ -19,25 +20,6 @@ export function uniqueAccessKeyId(): string {
 export function uniqueGroupId(): string {
   return `sg-${randomUUID().replace(/-/g, '').slice(0, 17)}`;
 }
-
-export const RESOURCE_KEYS = [
-  'config',
-  'createdAt',
-  'credentialId',
-  'credentialName',
-  'id',
-  'isActive',
-  'lastVerifiedAt',
-  'name',
-  'provider',
-  'region',
-  'resourceIdentifier',
-  'resourceType',
-  'updatedAt',
-  'verificationError',
-];
-
-export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 export function gcpCredentialBody(name = `GCP ${randomUUID().slice(0, 8)}`) {
   return {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { ApiClient, ApiResponse } from '../harness/api-client';
 import { awsCredentialBody, awsResourceBody, registerOrganization, TestOrganization } from '../harness/factories';
 import { TestApp } from '../harness/test-app';
+import { CREDENTIAL_KEYS, RESOURCE_KEYS } from '../harness/contract';
 import { bodyArb, contentTypeArb, LIVE_REFRESH, pathIdArb, queryArb, serialize } from './fuzz-arbitraries';
 import { dbFingerprint, envelopeProblems, startPrivateApp } from './security-harness';
 
@@ -17,34 +18,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20260218);
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
-const CREDENTIAL_KEYS = [
-  'createdAt',
-  'credentialType',
-  'id',
-  'isValid',
-  'lastVerifiedAt',
-  'name',
-  'provider',
-  'resourceCount',
-  'updatedAt',
-  'verificationError',
-];
-const RESOURCE_KEYS = [
-  'config',
-  'createdAt',
-  'credentialId',
-  'credentialName',
-  'id',
-  'isActive',
-  'lastVerifiedAt',
-  'name',
-  'provider',
-  'region',
-  'resourceIdentifier',
-  'resourceType',
-  'updatedAt',
-  'verificationError',
-];
 const AUTH_KEYS = ['accessToken', 'expiresIn', 'refreshToken', 'tokenType', 'user'];
 /** Fastify's own router errors, answered before the app's hooks and filter run. */
 const keysAre = (expected: string[]) => (r: ApiResponse) =>
