@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectError } from '../harness/api-client';
 import { auditRows, awsCredentialBody, awsResourceBody, registerOrganization, TestOrganization } from '../harness/factories';
-import { startTestApp, TestApp } from '../harness/test-app';
+import { startTestApp, startTestAppOnOwnDatabase, TestApp } from '../harness/test-app';
 import { AwsFakeServer, startAwsFakeServer } from '../fakes/aws-fake-server';
 
 const REGION = 'eu-west-1';
@@ -175,10 +175,31 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
     expectError(await org.admin.post('/credentials', awsCredentialBody({ name: another.credential.name })), 409, 'CREDENTIAL_NAME_TAKEN');
   });
 
-  it('verifies in the background after create: valid keys become isValid true, a wrong secret false with a reason', async () => {
-    const jobs = await startTestApp({ AWS_ENDPOINT_URL: aws.url, JOBS_ENABLED: 'true', JOBS_POLL_SECONDS: '1' });
-    try {
-      const jobOrg = await registerOrganization(jobs);
+  describe('background verification (an app with jobs on, on a database of its own so it claims only our rows)', () => {
+    let jobs: TestApp;
+    let jobOrg: TestOrganization;
+    beforeAll(async () => {
+      jobs = await startTestAppOnOwnDatabase({
+        AWS_ENDPOINT_URL: aws.url,
+        JOBS_ENABLED: 'true',
+        JOBS_POLL_SECONDS: '1',
+        PROVIDER_TIMEOUT_MS: '500',
+      });
+      jobOrg = await registerOrganization(jobs);
+    });
+    afterAll(async () => jobs.close());
+
+    async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+      const deadline = Date.now() + 15_000;
+      let value = await read();
+      while (!done(value) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        value = await read();
+      }
+      return value;
+    }
+
+    it('verifies after create: valid keys become isValid true, a wrong secret false with a reason', async () => {
       const good = awsKeys();
       aws.state.addAccount(good.accessKeyId, { secretAccessKey: good.secretAccessKey, accountId: '123456789012' });
       const valid = (await jobOrg.admin.post('/credentials', awsCredentialBody({ credentialData: good }))).body;
@@ -187,19 +208,48 @@ describe('credential workflows: migrate, move in one call, rotate in place', () 
       ).body;
       expect(valid.isValid).toBeNull();
 
-      const deadline = Date.now() + 15_000;
-      let states: Array<{ isValid: boolean | null; verificationError: string | null }> = [];
-      while (Date.now() < deadline) {
-        states = await Promise.all([valid.id, wrong.id].map(async (id) => (await jobOrg.admin.get(`/credentials/${id}`)).body));
-        if (states.every((s) => s.isValid !== null)) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const states = await waitFor(
+        () => Promise.all([valid.id, wrong.id].map(async (id) => (await jobOrg.admin.get(`/credentials/${id}`)).body)),
+        (read) => read.every((s: { isValid: boolean | null }) => s.isValid !== null),
+      );
       expect(states[0]).toMatchObject({ isValid: true, verificationError: null });
       expect(states[1].isValid).toBe(false);
       expect(states[1].verificationError).toMatch(/AWS/);
       expect(states[1].verificationError).not.toContain('not-the-secret');
-    } finally {
-      await jobs.close();
-    }
+    });
+
+    it('keeps the verdict when a later round cannot reach the provider, notes why, and retries in minutes', async () => {
+      const keys = awsKeys();
+      aws.state.addAccount(keys.accessKeyId, { secretAccessKey: keys.secretAccessKey, accountId: '123456789012' });
+      const credential = (await jobOrg.admin.post('/credentials', awsCredentialBody({ credentialData: keys }))).body;
+      await waitFor(
+        async () => (await jobOrg.admin.get(`/credentials/${credential.id}`)).body,
+        (c) => c.isValid === true,
+      );
+      const before = (await jobs.db.query('SELECT last_verified_at FROM credentials WHERE id = $1', [credential.id])).rows[0];
+
+      aws.state.delayMs = 2_000; // longer than PROVIDER_TIMEOUT_MS: every call times out
+      try {
+        await jobs.db.query('UPDATE credentials SET verify_due_at = now() WHERE id = $1', [credential.id]);
+        const after = await waitFor(
+          async () => (await jobOrg.admin.get(`/credentials/${credential.id}`)).body,
+          (c) => c.verificationError !== null,
+        );
+        expect(after).toMatchObject({ isValid: true });
+        expect(after.verificationError).toMatch(/did not answer|timed out|time/i);
+        const row = (
+          await jobs.db.query('SELECT last_verified_at, verify_due_at - now() AS next FROM credentials WHERE id = $1', [credential.id])
+        ).rows[0];
+        expect(row.last_verified_at).toEqual(before.last_verified_at);
+        expect(row.next.minutes ?? 0).toBeGreaterThanOrEqual(4);
+        expect(row.next.minutes ?? 0).toBeLessThanOrEqual(5);
+        const verifyRows = (await auditRows(jobs, jobOrg.id)).filter(
+          (r) => r.resource_id === credential.id && r.event_type === 'CREDENTIAL_VERIFY',
+        );
+        expect(verifyRows.map((r) => r.result)).toEqual(['SUCCESS']);
+      } finally {
+        aws.state.delayMs = 0;
+      }
+    });
   });
 });

@@ -84,6 +84,13 @@ export const PROVIDER_FAILURE_KINDS = [
 ] as const;
 export type ProviderFailureKind = (typeof PROVIDER_FAILURE_KINDS)[number];
 
+/** Failures that say nothing about the keys or the resource: the provider could not be asked. */
+const TRANSIENT_KINDS: ReadonlySet<ProviderFailureKind> = new Set(['THROTTLED', 'TIMEOUT', 'UNREACHABLE']);
+
+export function isTransientFailure(outcome: ProviderOutcome): boolean {
+  return !outcome.ok && TRANSIENT_KINDS.has(outcome.kind);
+}
+
 /**
  * Adapters never throw SDK objects at callers: every call ends in one of these.
  * `reason` is a plain sentence for a person, free of secrets and stacks.

@@ -3,13 +3,15 @@ import { ClsService } from 'nestjs-cls';
 import { DueWorkJob } from '@app/common';
 import { DueRow, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
-import { ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
+import { isTransientFailure, ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
 import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
 import { ResourceRow, ResourcesRepository } from './resources.repository';
 
 const BATCH = 20;
 const LEASE_MINUTES = 5;
+/** When a background round could not reach the provider, ask again this soon rather than in 30 minutes. */
+const RETRY_UNREACHABLE_MINUTES = 5;
 
 export interface ResourceCheck {
   ok: boolean;
@@ -57,6 +59,11 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
   /** Asks the provider, then saves the verdict with its audit row; returns the verdict. */
   async verifyAndSave(row: ResourceRow, explicit: boolean): Promise<ResourceCheck> {
     const outcome = await this.ask(row);
+    if (!explicit && !outcome.ok && isTransientFailure(outcome)) {
+      // A background round that could not reach the provider says nothing about the resource.
+      await this.repository.saveUnreachable(row.organization_id, row.id, outcome.reason, RETRY_UNREACHABLE_MINUTES);
+      return { ok: row.is_active, reason: outcome.reason };
+    }
     const check: ResourceCheck = outcome.ok ? { ok: true, reason: null } : { ok: false, reason: outcome.reason };
     await this.txHost.withTransaction(async () => {
       const saved = await this.repository.saveVerification(

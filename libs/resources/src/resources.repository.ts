@@ -175,6 +175,16 @@ export class ResourcesRepository {
     return rows[0];
   }
 
+  /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
+  async saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
+    await runSql(
+      this.txHost.tx,
+      `UPDATE resources SET verification_error = $3, verify_due_at = now() + make_interval(mins => $4)
+       WHERE organization_id = $1 AND id = $2`,
+      [organizationId, id, reason, retryInMinutes],
+    );
+  }
+
   claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
     return claimDueRows(this.txHost.tx, 'resources', limit, leaseMinutes);
   }

@@ -3,7 +3,7 @@ import { ClsService } from 'nestjs-cls';
 import { DueWorkJob } from '@app/common';
 import { DueRow, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
-import { CredentialSecret, ProviderOutcome, ProviderRegistry } from '@app/providers';
+import { CredentialSecret, isTransientFailure, ProviderOutcome, ProviderRegistry } from '@app/providers';
 import { CredentialCipher } from './credential-cipher';
 import { CredentialNotFoundError } from './credential.errors';
 import { CREDENTIAL_SETTINGS, CredentialSettings } from './credential-settings';
@@ -12,6 +12,8 @@ import { CredentialsRepository, SealedCredential, VerificationResult } from './c
 const BATCH = 20;
 /** A claimed row that was never finished (the instance died) becomes due again after this. */
 const LEASE_MINUTES = 5;
+/** When a background round could not reach the provider, ask again this soon rather than in 30 minutes. */
+const RETRY_UNREACHABLE_MINUTES = 5;
 
 export function toVerificationResult(outcome: ProviderOutcome): VerificationResult {
   if (outcome.ok) {
@@ -84,7 +86,13 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
   }
 
   private async verifyAndSave(sealed: SealedCredential, explicit: boolean): Promise<void> {
-    const result = toVerificationResult(await this.checkWithProvider(sealed));
+    const outcome = await this.checkWithProvider(sealed);
+    if (!explicit && !outcome.ok && isTransientFailure(outcome)) {
+      // A background round that could not reach the provider says nothing about the keys.
+      await this.repository.saveUnreachable(sealed.organizationId, sealed.id, outcome.reason, RETRY_UNREACHABLE_MINUTES);
+      return;
+    }
+    const result = toVerificationResult(outcome);
     await this.txHost.withTransaction(async () => {
       const saved = await this.repository.saveVerification(sealed.organizationId, sealed.id, result, this.settings.verifyIntervalMinutes);
       if (!saved) {
