@@ -105,6 +105,8 @@ describe('DELETE /credentials/{id}: the seed contract', () => {
       ['CREDENTIAL_DELETE', 'FAILURE', 'CREDENTIAL_IN_USE'],
       ['CREDENTIAL_DELETE', 'SUCCESS', null],
     ]);
+    // The refusal's row still names the credential, though its transaction rolled back.
+    expect(rows.map((row) => row.resource_name)).toEqual([credential.name, credential.name, credential.name]);
     const listed = await fresh.admin.get(`/audit-logs?resourceId=${credential.id}`);
     expect(listed.body.content.map((entry: { eventType: string }) => entry.eventType)).toEqual([
       'CREDENTIAL_DELETE',

@@ -31,6 +31,7 @@ export class AuditRefusalRecorder implements RefusalListener {
       eventType: action.eventType,
       targetType: action.targetType,
       targetId: targetId && UUID.test(targetId) ? targetId : null,
+      targetName: this.context.targetName ?? null,
       result: 'FAILURE',
       errorCode: error.code,
       errorMessage: error.message,

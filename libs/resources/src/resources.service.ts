@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Principal, ValidationError } from '@app/common';
+import { Principal, RequestContext, ValidationError } from '@app/common';
 import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { CreateResourceDto, ListResourcesQueryDto, ResourceDto, UpdateResourceDto } from './dto/resource.dto';
@@ -21,6 +21,7 @@ export class ResourcesService {
     private readonly verifier: ResourceVerifier,
     private readonly txHost: TxHost,
     @Inject(CREDENTIAL_ACCESS) private readonly credentials: CredentialAccess,
+    private readonly context: RequestContext,
   ) {}
 
   async create(principal: Principal, dto: CreateResourceDto): Promise<ResourceDto> {
@@ -84,6 +85,7 @@ export class ResourcesService {
       if (!current) {
         throw new ResourceNotFoundError(id);
       }
+      this.context.nameTarget(current.name);
       const write = merge(current, dto);
       validateResourceSpec({ ...write, provider: current.provider });
       if (write.credentialId !== current.credential_id) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { isPgError, PG_FOREIGN_KEY_VIOLATION, Principal, ValidationError } from '@app/common';
+import { isPgError, PG_FOREIGN_KEY_VIOLATION, Principal, RequestContext, ValidationError } from '@app/common';
 import { Transactional, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { CredentialCipher } from './credential-cipher';
@@ -25,6 +25,7 @@ export class CredentialsService {
     private readonly audit: AuditService,
     private readonly verifier: CredentialVerifier,
     private readonly txHost: TxHost,
+    private readonly context: RequestContext,
   ) {}
 
   async create(principal: Principal, dto: CreateCredentialDto): Promise<CredentialDto> {
@@ -73,6 +74,7 @@ export class CredentialsService {
       if (!current) {
         throw new CredentialNotFoundError(id);
       }
+      this.context.nameTarget(current.name);
       const changedFields: string[] = [];
       if (dto.name !== undefined && dto.name !== current.name) {
         await this.repository.rename(organizationId, id, dto.name);
@@ -117,6 +119,7 @@ export class CredentialsService {
     if (!credential) {
       throw new CredentialNotFoundError(id);
     }
+    this.context.nameTarget(credential.name);
     const linked = await this.repository.countResources(organizationId, id);
     if (linked > 0) {
       throw new CredentialInUseError(linked);
@@ -154,6 +157,7 @@ export class CredentialsService {
     if (!source) {
       throw new CredentialNotFoundError(id);
     }
+    this.context.nameTarget(source.name);
     if (!target) {
       throw new CredentialNotFoundError(dto.targetCredentialId);
     }

@@ -20,7 +20,7 @@ export class AccessTokenGuard implements CanActivate {
     this.context.set('ip', request.ip);
     this.context.set('userAgent', request.headers['user-agent']);
     this.context.set('routeHandler', context.getHandler() as (...args: unknown[]) => unknown);
-    this.context.set('targetId', (request.params as Record<string, string> | undefined)?.id);
+    this.context.set('target', { id: (request.params as Record<string, string> | undefined)?.id });
 
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) {

@@ -10,8 +10,12 @@ export interface RequestContextStore extends ClsStore {
   userAgent?: string;
   /** The matched route handler, so error-time listeners can read its metadata. */
   routeHandler?: (...args: unknown[]) => unknown;
-  /** The `:id` path parameter of the matched route, if any. */
-  targetId?: string;
+  /**
+   * The object the request acts on: the `:id` path parameter, and its name once a service has
+   * found it. One mutable object, because transactions run in child contexts whose own writes
+   * do not outlive them, and a refusal is recorded after its transaction is gone.
+   */
+  target?: { id?: string; name?: string };
 }
 
 /** Who is asking, from where, under which request id: read by services, never sent by clients. */
@@ -44,7 +48,19 @@ export class RequestContext {
   }
 
   get targetId(): string | undefined {
-    return this.cls.isActive() ? this.cls.get('targetId') : undefined;
+    return this.cls.isActive() ? this.cls.get('target')?.id : undefined;
+  }
+
+  get targetName(): string | undefined {
+    return this.cls.isActive() ? this.cls.get('target')?.name : undefined;
+  }
+
+  /** Lets a refusal that comes later (after a rollback) still say which object it was about. */
+  nameTarget(name: string): void {
+    const target = this.cls.isActive() ? this.cls.get('target') : undefined;
+    if (target) {
+      target.name = name;
+    }
   }
 
   requirePrincipal(): Principal {
