@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { startLocalServer, type LocalServer } from './local-http-server';
 
 /**
  * A local imitation of the APISIX Admin API v3 for routes: list, get, put, patch (merge, as
@@ -56,30 +57,10 @@ export class ApisixFakeState {
   }
 }
 
-export interface ApisixFakeServer {
-  url: string;
-  state: ApisixFakeState;
-  close(): Promise<void>;
-}
+export type ApisixFakeServer = LocalServer<ApisixFakeState>;
 
-export async function startApisixFakeServer(seed: ApisixFakeSeed = {}): Promise<ApisixFakeServer> {
-  const state = new ApisixFakeState(seed);
-  const server = createServer((req, res) => {
-    handle(state, req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function startApisixFakeServer(seed: ApisixFakeSeed = {}): Promise<ApisixFakeServer> {
+  return startLocalServer(new ApisixFakeState(seed), handle);
 }
 
 const ROUTES = '/apisix/admin/routes';

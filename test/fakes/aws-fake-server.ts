@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { startLocalServer, type LocalServer } from './local-http-server';
 import { answerEc2, EC2_ACTIONS, type Ec2Error } from './aws-fake.ec2';
 import { AwsFakeState, type AwsFakeSeed } from './aws-fake.state';
 import { verifySigV4, type SigV4Result } from './aws-sigv4.verifier';
@@ -13,30 +13,10 @@ export * from './aws-fake.state';
  * refused here exactly as AWS refuses it. Point the SDK at `url` (client `endpoint`, or the
  * AWS_ENDPOINT_URL variable) and seed `state`.
  */
-export interface AwsFakeServer {
-  url: string;
-  state: AwsFakeState;
-  close(): Promise<void>;
-}
+export type AwsFakeServer = LocalServer<AwsFakeState>;
 
-export async function startAwsFakeServer(seed: AwsFakeSeed = {}): Promise<AwsFakeServer> {
-  const state = new AwsFakeState(seed);
-  const server = createServer((req, res) => {
-    handle(state, req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function startAwsFakeServer(seed: AwsFakeSeed = {}): Promise<AwsFakeServer> {
+  return startLocalServer(new AwsFakeState(seed), handle);
 }
 
 type Answer = { status: number; xml: string; errorCode?: string };

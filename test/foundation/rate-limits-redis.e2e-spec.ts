@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { ApiClient, ApiResponse, expectError } from '../harness/api-client';
 import { registerOrganization, TestOrganization } from '../harness/factories';
-import { startTcpProxy, TcpProxy } from '../harness/tcp-proxy';
+import { startTcpProxy } from '../harness/tcp-proxy';
 import { startTestApp, TestApp } from '../harness/test-app';
 
 const REDIS_HOST = '127.0.0.1';

@@ -2,4 +2,4 @@ export * from './data-source-options';
 export * from './sql';
 export * from './migrations';
 export * from './transaction';
-export * from './claim-due';
+export * from './verification-schedule';

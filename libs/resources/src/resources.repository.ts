@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, toIsoUtc } from '@app/common';
-import { claimDueRows, DueRow, runSql, TxHost } from '@app/database';
+import { claimDueRows, DueRow, postponeVerification, runSql, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { LinkedCredentialNotFoundError, ResourceAlreadyExistsError } from './resource.errors';
 import { ResourceDto } from './dto/resource.dto';
@@ -176,13 +176,8 @@ export class ResourcesRepository {
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
-  async saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
-    await runSql(
-      this.txHost.tx,
-      `UPDATE resources SET verification_error = $3, verify_due_at = now() + make_interval(mins => $4)
-       WHERE organization_id = $1 AND id = $2`,
-      [organizationId, id, reason, retryInMinutes],
-    );
+  saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
+    return postponeVerification(this.txHost.tx, 'resources', { organizationId, id }, reason, retryInMinutes);
   }
 
   claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {

@@ -22,7 +22,6 @@ export class CredentialAccessAdapter implements CredentialAccess {
     if (!sealed) {
       throw new CredentialNotFoundError(credentialId);
     }
-    const data = this.cipher.decrypt(sealed.secret, { organizationId, credentialId });
-    return use({ provider: sealed.provider, data } as CredentialSecret);
+    return use(this.cipher.open(sealed.provider, sealed.secret, { organizationId, credentialId }));
   }
 }

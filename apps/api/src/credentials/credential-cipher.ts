@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { CredentialSecret, ProviderName } from '@app/providers';
 
 export interface Keyring {
   activeVersion: number;
@@ -77,6 +78,11 @@ export class CredentialCipher {
     decipher.setAuthTag(secret.authTag);
     const plaintext = Buffer.concat([decipher.update(secret.ciphertext), decipher.final()]);
     return JSON.parse(plaintext.toString('utf8')) as T;
+  }
+
+  /** The decrypted credential, typed by its provider, for the one provider call that needs it. */
+  open(provider: ProviderName, secret: EncryptedSecret, binding: SecretBinding): CredentialSecret {
+    return { provider, data: this.decrypt(secret, binding) } as CredentialSecret;
   }
 
   private key(version: number): Buffer {

@@ -71,13 +71,10 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
   }
 
   /** Decrypts inside the provider call only; the plaintext never leaves this function. */
-  async checkWithProvider(sealed: SealedCredential): Promise<ProviderOutcome> {
+  private async checkWithProvider(sealed: SealedCredential): Promise<ProviderOutcome> {
     let secret: CredentialSecret;
     try {
-      secret = {
-        provider: sealed.provider,
-        data: this.cipher.decrypt(sealed.secret, { organizationId: sealed.organizationId, credentialId: sealed.id }),
-      } as CredentialSecret;
+      secret = this.cipher.open(sealed.provider, sealed.secret, { organizationId: sealed.organizationId, credentialId: sealed.id });
     } catch (error) {
       this.logger.error(`credential ${sealed.id} could not be decrypted: ${(error as Error).message}`);
       return { ok: false, kind: 'PROVIDER_ERROR', reason: 'The stored credential could not be decrypted with the configured keys' };

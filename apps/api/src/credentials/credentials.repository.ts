@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isPgError, PG_UNIQUE_VIOLATION } from '@app/common';
-import { claimDueRows, DueRow, runSql, TxHost } from '@app/database';
+import { claimDueRows, DueRow, postponeVerification, runSql, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { EncryptedSecret } from './credential-cipher';
 import { CredentialNameTakenError } from './credential.errors';
@@ -71,12 +71,15 @@ export class CredentialsRepository {
     provider: string;
     credentialType: string;
     secret: EncryptedSecret;
-  }): Promise<void> {
+  }): Promise<CredentialRow> {
     try {
-      await runSql(
+      // A new credential has no resources: the row comes back whole, without a second read.
+      const { rows } = await runSql<CredentialRow>(
         this.txHost.tx,
         `INSERT INTO credentials (id, organization_id, name, provider, credential_type, ciphertext, iv, auth_tag, key_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING id, organization_id, name, provider, credential_type, is_valid, last_verified_at, verification_error,
+                   created_at, updated_at, 0 AS resource_count`,
         [
           row.id,
           row.organizationId,
@@ -89,6 +92,7 @@ export class CredentialsRepository {
           row.secret.keyVersion,
         ],
       );
+      return rows[0];
     } catch (error) {
       throw this.translate(error, row.name);
     }
@@ -198,13 +202,8 @@ export class CredentialsRepository {
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
-  async saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
-    await runSql(
-      this.txHost.tx,
-      `UPDATE credentials SET verification_error = $3, verify_due_at = now() + make_interval(mins => $4)
-       WHERE organization_id = $1 AND id = $2`,
-      [organizationId, id, reason, retryInMinutes],
-    );
+  saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
+    return postponeVerification(this.txHost.tx, 'credentials', { organizationId, id }, reason, retryInMinutes);
   }
 
   claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {

@@ -34,7 +34,7 @@ export class CredentialsService {
     const id = randomUUID();
     const organizationId = principal.organizationId;
     const created = await this.txHost.withTransaction(async () => {
-      await this.repository.insert({
+      const row = await this.repository.insert({
         id,
         organizationId,
         name: dto.name,
@@ -49,7 +49,7 @@ export class CredentialsService {
         targetName: dto.name,
         details: { name: dto.name, provider: dto.provider, credentialType: dto.credentialType },
       });
-      return this.mustFind(organizationId, id);
+      return toCredentialDto(row);
     });
     // After the commit, never delaying the 201: the job also catches it if this instance dies.
     this.verifier.nudge();

@@ -16,6 +16,9 @@ function bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
 
 const MINUTE = 60_000;
 
+/** The counter store, held as a provider only so that Nest runs its shutdown hook. */
+const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+
 /** Every throttler this app defines; @SkipThrottle() alone would only skip one named "default". */
 export const THROTTLER_NAMES = ['user', 'anonymous', 'login', 'register'] as const;
 
@@ -50,7 +53,7 @@ export class RateLimitModule {
         }),
       ],
       // Registered as a provider too, so Nest runs its shutdown hook (Redis connection, sweeper).
-      providers: [RateLimitGuard, { provide: 'RATE_LIMIT_STORAGE', useValue: storage }],
+      providers: [RateLimitGuard, { provide: RATE_LIMIT_STORAGE, useValue: storage }],
       exports: [RateLimitGuard],
     };
   }

@@ -24,3 +24,22 @@ export async function claimDueRows(manager: EntityManager, table: VerifiableTabl
   );
   return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
 }
+
+/**
+ * The provider could not be asked (timeout, throttling, network): the verdict stays as it was,
+ * the reason is noted, and the row falls due again after `retryInMinutes`.
+ */
+export async function postponeVerification(
+  manager: EntityManager,
+  table: VerifiableTable,
+  row: DueRow,
+  reason: string,
+  retryInMinutes: number,
+): Promise<void> {
+  await runSql(
+    manager,
+    `UPDATE ${table} SET verification_error = $3, verify_due_at = now() + make_interval(mins => $4)
+     WHERE organization_id = $1 AND id = $2`,
+    [row.organizationId, row.id, reason, retryInMinutes],
+  );
+}
