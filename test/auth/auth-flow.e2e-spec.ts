@@ -96,6 +96,24 @@ describe('identity: register, login, me, refresh rotation, logout', () => {
     expectError(symbols, 400, 'VALIDATION_ERROR');
   });
 
+  it('lets exactly one of two concurrent refreshes of one token win, then ends that family', async () => {
+    for (let round = 0; round < 10; round++) {
+      const org = await registerOrganization(t);
+      const [a, b] = await Promise.all([
+        org.anonymous.post('/auth/refresh', { refreshToken: org.auth.refreshToken }),
+        org.anonymous.post('/auth/refresh', { refreshToken: org.auth.refreshToken }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 401]);
+      // The loser presented a token already rotated: theft is assumed, so the winner's new token dies too.
+      const winner = a.status === 200 ? a : b;
+      expectError(await org.anonymous.post('/auth/refresh', { refreshToken: winner.body.refreshToken }), 401, 'UNAUTHORIZED');
+      const { rows } = await t.db.query('SELECT count(*)::int AS alive FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [
+        org.auth.user.id,
+      ]);
+      expect(rows[0].alive).toBe(0);
+    }
+  });
+
   it('answers /auth/me without a token with 401', async () => {
     expectError(await new ApiClient(t.baseUrl).get('/auth/me'), 401, 'UNAUTHORIZED');
   });
