@@ -12,10 +12,6 @@ export interface DatabaseSettings {
   poolSize: number;
 }
 
-export function isEmbedded(settings: Pick<DatabaseSettings, 'databaseUrl'>): boolean {
-  return !settings.databaseUrl;
-}
-
 export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const common = {
     type: 'postgres' as const,

@@ -1,6 +1,6 @@
 export * from './provider.types';
 export { ProviderRegistry } from './provider-registry';
-export { ProvidersModule, type ProvidersAsyncOptions } from './providers.module';
+export { ProvidersModule } from './providers.module';
 export { PROVIDERS_OPTIONS, resolveProvidersOptions, type ProvidersOptions } from './providers.options';
 export { AwsSecurityGroupAdapter } from './aws/aws-security-group.adapter';
 export { ApisixRouteAdapter, APISIX_DEFAULT_ADMIN_KEY, APISIX_DENY_ALL_PLACEHOLDER } from './apisix/apisix-route.adapter';

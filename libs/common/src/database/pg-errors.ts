@@ -1,7 +1,6 @@
 /** PostgreSQL SQLSTATE codes the repositories translate into domain errors. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
-export const PG_CHECK_VIOLATION = '23514';
 
 export interface PgErrorInfo {
   code?: string;
