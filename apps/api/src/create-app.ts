@@ -98,7 +98,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location'],
   });
   app.setGlobalPrefix('api/v1');
-  app.enableShutdownHooks();
   mountSwagger(app, buildOpenApiDocument(app));
   await app.init();
   return app;

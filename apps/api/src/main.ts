@@ -1,6 +1,9 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config/app-config';
 import { createRootLogger } from './logging/logger';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
 import { createApp } from './create-app';
 
 async function main(): Promise<void> {
@@ -27,6 +30,38 @@ async function main(): Promise<void> {
     },
     'EntryGuard API listening',
   );
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void shutDown(app, logger, signal));
+  }
+}
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/**
+ * Stop taking requests and finish the ones in flight first, then close the rest (jobs, database,
+ * Redis). Nest's own shutdown hooks close the database before the HTTP server, which cuts
+ * requests that are still running.
+ */
+async function shutDown(app: NestFastifyApplication, logger: Logger, signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  const deadline = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  try {
+    // Keep-alive sockets go idle one by one as their last answer is sent; close each as it does,
+    // or the HTTP server waits for the clients' keep-alive timeout.
+    const server = app.getHttpServer() as Server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    await app.getHttpAdapter().getInstance().close();
+    clearInterval(sweep);
+    await app.close();
+    process.exitCode = 0;
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

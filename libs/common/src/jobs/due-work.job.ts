@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { Poller } from './poller';
 
+const STOP_GRACE_MS = 2_000;
+
 export interface DueWorkJobOptions<T> {
   name: string;
   enabled: boolean;
@@ -21,6 +23,7 @@ export interface DueWorkJobOptions<T> {
 export class DueWorkJob<T> {
   private readonly logger: Logger;
   private readonly poller: Poller;
+  private stopping = false;
 
   constructor(private readonly options: DueWorkJobOptions<T>) {
     this.logger = new Logger(options.name);
@@ -33,8 +36,10 @@ export class DueWorkJob<T> {
     }
   }
 
-  stop(): Promise<void> {
-    return this.poller.stop();
+  /** Stops after the item in hand; waits for it only briefly, since an unfinished claim falls due again. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.race([this.poller.stop(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
   }
 
   /** Something fell due just now: run soon rather than at the next interval. */
@@ -46,6 +51,9 @@ export class DueWorkJob<T> {
     return this.options.cls.run(async () => {
       const items = await this.options.claim(this.options.batchSize);
       for (const item of items) {
+        if (this.stopping) {
+          return false;
+        }
         await this.options.process(item).catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
       }
       return items.length === this.options.batchSize;
