@@ -5,9 +5,9 @@ import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
 import type { IncomingMessage } from 'node:http';
-import { AllExceptionsFilter, AppValidationPipe, RequestContextModule } from '@app/common';
+import { AllExceptionsFilter, AppValidationPipe, RequestContextGuard, RequestContextModule } from '@app/common';
 import { buildDataSourceOptions } from '@app/database';
-import { AccessTokenGuard, AuthModule, RolesGuard } from '@app/auth';
+import { AuthenticationGuard, AuthModule, RolesGuard } from '@app/auth';
 import { AuditModule } from '@app/audit';
 import { ResourcesModule } from '@app/resources';
 import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
@@ -68,8 +68,9 @@ export class AppModule {
       controllers: [HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        // Order matters: 401, then 403, then 429.
-        { provide: APP_GUARD, useExisting: AccessTokenGuard },
+        // Order matters: the context first (it never refuses), then 401, then 403, then 429.
+        { provide: APP_GUARD, useClass: RequestContextGuard },
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_PIPE, useClass: AppValidationPipe },

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ADMIN_ERRORS, ApiErrorResponses, CurrentPrincipal, Principal, Roles } from '@app/common';
+import { ADMIN_ERRORS, ApiErrorResponses, Principal } from '@app/common';
+import { CurrentPrincipal, Roles } from '@app/auth';
 import { AuditService } from './audit.service';
 import { AuditLogPageDto, AuditLogQueryDto } from './dto/audit-log.dto';
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS, CurrentPrincipal, Principal, Public, RateLimitBucket } from '@app/common';
+import { ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS, Principal, RateLimitBucket } from '@app/common';
+import { CurrentPrincipal, Public } from './access/access.decorators';
 import { AuthService } from './auth.service';
 import { AuthResponseDto, AuthUserDto, EmptyResponseDto, LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 

@@ -2,10 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AUTH_OPTIONS, AuthOptions } from './auth-options';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
-import { AccessTokenGuard } from './guards/access-token.guard';
-import { AccessTokenVerifier } from './guards/access-token.verifier';
+import { AuthenticationGuard, authenticationGuardClass } from './guards/authentication.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { PasswordHasher } from './password-hasher';
+import { jwtStrategyClass } from './strategies/jwt.strategy';
+import { strategyOrder, STRATEGY_NAMES, uniqueStrategyNames } from './strategies/strategy-names';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository';
 import { TokenService } from './tokens/token.service';
 import { UserRepository } from './users/user.repository';
@@ -13,21 +14,25 @@ import { UserRepository } from './users/user.repository';
 @Module({})
 export class AuthModule {
   static forRoot(options: AuthOptions): DynamicModule {
+    const names = uniqueStrategyNames();
+    const JwtStrategy = jwtStrategyClass(names.jwt);
     return {
       module: AuthModule,
       controllers: [AuthController],
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },
+        { provide: STRATEGY_NAMES, useValue: names },
+        // Built here, not injected anywhere: constructing it registers it with passport.
+        { provide: JwtStrategy, useFactory: (users: UserRepository) => new JwtStrategy(options, users), inject: [UserRepository] },
+        { provide: AuthenticationGuard, useClass: authenticationGuardClass(strategyOrder(names)) },
         AuthService,
         TokenService,
         PasswordHasher,
         UserRepository,
         RefreshTokenRepository,
-        AccessTokenVerifier,
-        AccessTokenGuard,
         RolesGuard,
       ],
-      exports: [AccessTokenGuard, RolesGuard, TokenService],
+      exports: [AuthenticationGuard, RolesGuard, TokenService],
     };
   }
 }

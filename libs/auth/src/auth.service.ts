@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { Principal, ValidationError } from '@app/common';
 import { Transactional, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
@@ -20,7 +20,8 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly tokens: TokenService,
     private readonly hasher: PasswordHasher,
-    private readonly audit: AuditService,
+    // Lazily: @app/audit decorates its controller with this library's access decorators.
+    @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
     private readonly txHost: TxHost,
   ) {}
 

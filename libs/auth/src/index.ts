@@ -1,6 +1,12 @@
+// The access decorators come first: feature libraries (audit among them) decorate their
+// controllers with them while this index may still be loading through auth -> audit -> auth.
+export * from './access/access.decorators';
 export * from './auth-options';
 export * from './auth.module';
-export * from './guards/access-token.guard';
+export * from './guards/authentication.guard';
 export * from './guards/roles.guard';
 export * from './tokens/token.service';
 export * from './slug';
+export * from './users/organization.entity';
+export * from './users/user.entity';
+export * from './tokens/refresh-token.entity';

@@ -11,7 +11,7 @@ export * from './context/request-context';
 export * from './context/refusal-listener';
 export * from './openapi/api-error-responses.decorator';
 export * from './database/pg-errors';
-export * from './context/access.decorators';
+export * from './context/request-context.guard';
 export * from './context/request-context.module';
 export * from './http/rate-limit.decorators';
 export * from './jobs/poller';

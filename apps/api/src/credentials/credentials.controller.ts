@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, CurrentPrincipal, Principal, Roles, UuidParam } from '@app/common';
+import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, Principal, UuidParam } from '@app/common';
+import { CurrentPrincipal, Roles } from '@app/auth';
 import { AuditedAction } from '@app/audit';
 import { CredentialsService } from './credentials.service';
 import {

@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { ApiErrorResponses, Public, ServiceUnavailableError } from '@app/common';
+import { ApiErrorResponses, ServiceUnavailableError } from '@app/common';
+import { Public } from '@app/auth';
 import { SkipRateLimits } from '../rate-limit/rate-limit.module';
 
 class HealthDto {

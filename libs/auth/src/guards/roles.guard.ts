@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ForbiddenError, Role, ROLES_KEY, RequestWithPrincipal } from '@app/common';
+import { ForbiddenError, RequestWithPrincipal, Role } from '@app/common';
+import { ROLES_KEY } from '../access/access.decorators';
 
 /** After authentication: a principal without one of the route's roles gets 403 FORBIDDEN. */
 @Injectable()

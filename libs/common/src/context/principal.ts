@@ -1,3 +1,5 @@
+import type { FastifyRequest } from 'fastify';
+
 export const ROLES = ['ORG_ADMIN', 'USER'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -19,3 +21,6 @@ export interface ApiKeyPrincipal {
 }
 
 export type Principal = UserPrincipal | ApiKeyPrincipal;
+
+/** A request after the authentication guard: the principal it verified, if any. */
+export type RequestWithPrincipal = FastifyRequest & { principal?: Principal };

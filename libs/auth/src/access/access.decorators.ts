@@ -1,7 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
-import { UnauthorizedError } from '../errors/domain-error';
-import { Principal, Role } from './principal';
+import { Principal, RequestWithPrincipal, Role, UnauthorizedError } from '@app/common';
 
 export const IS_PUBLIC_KEY = 'entryguard:public';
 export const ROLES_KEY = 'entryguard:roles';
@@ -12,9 +10,7 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
 /** The route needs one of these roles; others get 403 FORBIDDEN. */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);
 
-export type RequestWithPrincipal = FastifyRequest & { principal?: Principal };
-
-/** The verified principal of this request (set by the global auth guard). */
+/** The verified principal of this request (set by the global authentication guard). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
   const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
   if (!principal) {
