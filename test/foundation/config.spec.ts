@@ -62,7 +62,15 @@ describe('loadConfig (decisions §8)', () => {
     ['BODY_LIMIT_BYTES=12', 'BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '12' }],
     ['RATE_LIMIT_LOGIN_PER_MINUTE=0', 'RATE_LIMIT_LOGIN_PER_MINUTE', { RATE_LIMIT_LOGIN_PER_MINUTE: '0' }],
     ['JWT_ACCESS_TTL=soon', 'JWT_ACCESS_TTL', { JWT_ACCESS_TTL: 'soon' }],
+    ['PROVIDER_ALLOWED_NETWORKS with a bare address', 'PROVIDER_ALLOWED_NETWORKS', { PROVIDER_ALLOWED_NETWORKS: '10.0.0.1' }],
+    ['PROVIDER_ALLOWED_NETWORKS with garbage', 'PROVIDER_ALLOWED_NETWORKS', { PROVIDER_ALLOWED_NETWORKS: '127.0.0.0/8,nope' }],
   ];
+
+  it('reads PROVIDER_ALLOWED_NETWORKS as networks, normalized; none by default', () => {
+    expect(loadConfig(base()).config.providers.allowedNetworks).toEqual([]);
+    const { config } = loadConfig({ ...base(), PROVIDER_ALLOWED_NETWORKS: ' 10.20.3.4/16 , fd12::9/16 ' });
+    expect(config.providers.allowedNetworks).toEqual(['10.20.0.0/16', 'fd12::/16']);
+  });
 
   it.each(invalid)('refuses %s with a ConfigError naming %s', (_name, variable, overrides) => {
     const error = configErrorFor({ ...base(), ...overrides });

@@ -36,6 +36,8 @@ const TEST_ENV: Record<string, string> = {
   JOBS_ENABLED: 'false',
   DB_POOL_SIZE: '10',
   PROVIDER_TIMEOUT_MS: '3000',
+  // The provider fakes listen on loopback, which the outbound policy refuses unless allowed (§18).
+  PROVIDER_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
 };
 
 export function testDatabaseUrl(): string {

@@ -1,4 +1,4 @@
-import dns from 'node:dns';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import {
   APISIX_DEFAULT_ADMIN_KEY,
@@ -57,7 +57,10 @@ beforeEach(async () => {
       open: { uri: '/open/*', upstream: UPSTREAM },
     },
   });
-  adapter = recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000 })), outcomes);
+  adapter = recordOutcomes(
+    new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, allowedNetworks: ['127.0.0.0/8'] })),
+    outcomes,
+  );
 });
 
 afterEach(async () => {
@@ -112,7 +115,10 @@ describe('verifyCredential', () => {
 
   it('reports a slow gateway as TIMEOUT', async () => {
     fake.state.delayMs = 1000;
-    const slow = recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 150 })), outcomes);
+    const slow = recordOutcomes(
+      new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 150, allowedNetworks: ['127.0.0.0/8'] })),
+      outcomes,
+    );
     const outcome = await slow.verifyCredential(secret());
     expect(outcome).toEqual({ ok: false, kind: 'TIMEOUT', reason: 'APISIX did not answer within 150 ms.' });
   });
@@ -127,63 +133,130 @@ describe('verifyCredential', () => {
   });
 });
 
-describe('SSRF guard', () => {
+describe('outbound policy (§18): the admin URL may lead only to public addresses, or networks the operator allows', () => {
+  // No allowed networks: the fake on loopback is out of bounds. Nothing here leaves the machine:
+  // refused literals are never dialled, and host names go to a stub resolver.
+  const strict = (resolveHost?: (host: string) => Promise<Array<{ address: string; family: number }>>) =>
+    recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, resolveHost })), outcomes);
+
   it.each([
-    ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254, a link-local or metadata address/],
-    ['http://[::ffff:169.254.169.254]:9180', /link-local or metadata address/],
-    ['http://[fe80::1]:9180', /link-local or metadata address/],
-    ['http://[fd00:ec2::254]/', /link-local or metadata address/],
-    ['http://0.0.0.0:9180', /link-local or metadata address/],
+    ['http://169.254.169.254/latest/meta-data/', /link-local \(cloud metadata\) address/],
+    ['http://[::ffff:169.254.169.254]:9180', /link-local \(cloud metadata\), embedded in an IPv6 address/],
+    ['http://[2002:a9fe:a9fe::1]:9180', /link-local \(cloud metadata\), embedded in an IPv6 address/],
+    ['http://[::ffff:0:a9fe:a9fe]:9180', /link-local \(cloud metadata\), embedded in an IPv6 address/],
+    ['http://[64:ff9b::a9fe:a9fe]:9180', /embedded in an IPv6 address/],
+    ['http://[fe80::1]:9180', /link-local address/],
+    ['http://[fd00:ec2::254]/', /unique local address/],
+    ['http://0.0.0.0:9180', /this network address/],
+    ['http://10.0.0.1:9180', /private network address/],
+    ['http://192.168.1.1:9180', /private network address/],
+    ['http://100.64.0.1:9180', /CGNAT/],
+    ['http://[::1]:9180', /loopback address/],
+    ['http://0x7f.1:9180', /loopback address/],
     ['http://metadata.google.internal/computeMetadata/v1/', /cloud metadata service \(metadata\.google\.internal\)/],
     ['file:///etc/passwd', /must use http or https/],
   ])('refuses %s as UNSAFE without making a request', async (adminUrl, reason) => {
     const fetchSpy = jest.spyOn(undici, 'fetch');
-    const outcome = await adapter.verifyCredential(secret({ adminUrl }));
+    const outcome = await strict().verifyCredential(secret({ adminUrl }));
     expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
     expect(!outcome.ok && outcome.reason).toMatch(reason);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
-  it('refuses a hostname that resolves to a link-local address, without making a request', async () => {
-    const lookup = jest.spyOn(dns.promises, 'lookup').mockResolvedValue([
-      { address: '10.0.0.8', family: 4 },
-      { address: '169.254.169.254', family: 4 },
-    ] as never);
-    const fetchSpy = jest.spyOn(undici, 'fetch');
-    const outcome = await adapter.authorizeIngress(
-      secret({ adminUrl: 'http://gateway.example.test:9180' }),
+  it('refuses the loopback fake itself, and says nothing about what the name resolved to', async () => {
+    const port = new URL(fake.url).port;
+    const resolver = jest.fn(async () => [{ address: '127.0.0.1', family: 4 }]);
+    const outcome = await strict(resolver).authorizeIngress(
+      secret({ adminUrl: `http://gateway.example.test:${port}` }),
       route('admin'),
       rule('203.0.113.7/32'),
     );
     expect(outcome).toEqual({
       ok: false,
       kind: 'UNSAFE',
-      reason: 'The APISIX admin URL resolves to 169.254.169.254, a link-local or metadata address; EntryGuard will not call it.',
+      reason:
+        'The APISIX admin URL leads to a loopback address, which EntryGuard does not call unless the operator allows that network (PROVIDER_ALLOWED_NETWORKS).',
     });
-    expect(lookup).toHaveBeenCalledWith('gateway.example.test', { all: true, verbatim: true });
-    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(resolver).toHaveBeenCalledWith('gateway.example.test');
     expect(fake.state.requests).toHaveLength(0);
   });
 
-  it('allows loopback by name and private addresses (self-hosted gateways)', async () => {
+  it('calls a self-hosted gateway on a network the operator allowed, by name', async () => {
     const port = new URL(fake.url).port;
-    expect(await adapter.verifyCredential(secret({ adminUrl: `http://localhost:${port}` }))).toEqual({
+    const resolver = jest.fn(async () => [{ address: '127.0.0.1', family: 4 }]);
+    const allowed = recordOutcomes(
+      new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, allowedNetworks: ['127.0.0.0/8'], resolveHost: resolver })),
+      outcomes,
+    );
+    expect(await allowed.verifyCredential(secret({ adminUrl: `http://apisix.corp.test:${port}/` }))).toEqual({
       ok: true,
       detail: 'APISIX accepted the admin key.',
     });
-    jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.20.30.40', family: 4 }] as never);
-    const fetchSpy = jest.spyOn(undici, 'fetch').mockResolvedValue(undici.Response.json({ total: 0, list: [] }));
-    expect(await adapter.verifyCredential(secret({ adminUrl: 'http://apisix.corp.test:9180/' }))).toEqual({
-      ok: true,
-      detail: 'APISIX accepted the admin key.',
-    });
-    expect(String(fetchSpy.mock.calls[0][0])).toBe('http://apisix.corp.test:9180/apisix/admin/routes');
+    // Once before the call, once when connecting.
+    expect(resolver).toHaveBeenCalledTimes(2);
+    expect(fake.state.requests).toHaveLength(1);
   });
 
   it('keeps a path prefix of the admin URL', async () => {
     const fetchSpy = jest.spyOn(undici, 'fetch').mockResolvedValue(undici.Response.json({ total: 0, list: [] }));
     await adapter.verifyCredential(secret({ adminUrl: 'http://127.0.0.1:9180/gateway/' }));
     expect(String(fetchSpy.mock.calls[0][0])).toBe('http://127.0.0.1:9180/gateway/apisix/admin/routes');
+  });
+
+  it("echoes only an APISIX-shaped message, without URLs, and nothing of another server's body", async () => {
+    const server = createHttpServer((request, response) => {
+      if (request.url?.includes('apisix-like')) {
+        response.writeHead(400, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error_msg: 'invalid configuration, see http://10.0.0.7:2379/v3/kv for details' }));
+      } else {
+        response.writeHead(400, { 'content-type': 'text/html' });
+        response.end('<html>Internal admin panel: db password hunter2, http://10.0.0.7/</html>');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const apisixLike = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${port}/apisix-like` }));
+      expect(apisixLike).toEqual({
+        ok: false,
+        kind: 'PROVIDER_ERROR',
+        reason: 'APISIX rejected the request (HTTP 400): invalid configuration, see [url] for details',
+      });
+      const other = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${port}/other` }));
+      expect(other).toEqual({ ok: false, kind: 'PROVIDER_ERROR', reason: 'APISIX rejected the request (HTTP 400).' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('DNS rebinding: the addresses are checked again when the connection is made', () => {
+  it('a name that answered "public" for the check and "loopback" at connect time is refused there, and nothing connects', async () => {
+    const port = new URL(fake.url).port;
+    const answers = ['8.8.8.8', '127.0.0.1'];
+    const resolver = jest.fn(async () => [{ address: answers.shift() ?? '127.0.0.1', family: 4 }]);
+    const strict = recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, resolveHost: resolver })), outcomes);
+    const outcome = await strict.verifyCredential(secret({ adminUrl: `http://rebinding.example.test:${port}` }));
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'UNSAFE',
+      reason: 'The APISIX admin host now resolves to an address EntryGuard does not call (outbound policy).',
+    });
+    expect(resolver).toHaveBeenCalledTimes(2);
+    expect(fake.state.requests).toHaveLength(0);
+  });
+
+  it('an allowed network does not let a name rebind to the metadata address', async () => {
+    const port = new URL(fake.url).port;
+    const answers = ['127.0.0.1', '169.254.169.254'];
+    const resolver = jest.fn(async () => [{ address: answers.shift() ?? '169.254.169.254', family: 4 }]);
+    const allowed = recordOutcomes(
+      new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, allowedNetworks: ['127.0.0.0/8'], resolveHost: resolver })),
+      outcomes,
+    );
+    const outcome = await allowed.verifyCredential(secret({ adminUrl: `http://rebinding.example.test:${port}` }));
+    expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
+    expect(fake.state.requests).toHaveLength(0);
   });
 });
 
@@ -329,20 +402,3 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
-
-describe('DNS rebinding', () => {
-  it('re-checks the addresses when connecting: a name that turns into a metadata address is refused', async () => {
-    // First answer (the guard's check): a private address. Second answer (at connect time): metadata.
-    jest.spyOn(dns.promises, 'lookup').mockResolvedValue([{ address: '10.0.0.9', family: 4 }] as never);
-    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((
-      _host: string,
-      _options: unknown,
-      callback: (e: null, a: unknown) => void,
-    ) => {
-      callback(null, [{ address: '169.254.169.254', family: 4 }]);
-    }) as never);
-    const outcome = await adapter.verifyCredential(secret({ adminUrl: 'http://rebinding.example.test:9180' }));
-    expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
-    expect(lookup).toHaveBeenCalled();
-  });
-});

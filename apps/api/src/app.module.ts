@@ -27,7 +27,7 @@ export class AppModule {
       verifyIntervalMinutes: config.jobs.verifyIntervalMinutes,
       pollSeconds: config.jobs.pollSeconds,
     };
-    const providers = { awsEndpointUrl: config.providers.awsEndpointUrl, timeoutMs: config.providers.timeoutMs };
+    const providers = config.providers;
     // One instance, imported by the app and bound into resources as its credential port.
     const credentials = CredentialsModule.forRoot({ ...jobs, encryptionKeys: config.credentialEncryptionKeys, providers });
     return {

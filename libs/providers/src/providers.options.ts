@@ -1,3 +1,5 @@
+import type { HostResolver } from './apisix/apisix-url.guard';
+
 /** How the provider adapters talk to the outside world. Every field has a safe default. */
 export interface ProvidersOptions {
   /** Send AWS calls (STS and EC2) here instead of the real AWS endpoints, e.g. a local fake. */
@@ -8,11 +10,16 @@ export interface ProvidersOptions {
   throttleRetries?: number;
   /** First back-off delay after throttling; it doubles on each further attempt. Default 200 ms. */
   retryBaseDelayMs?: number;
+  /** Networks a tenant-named endpoint may lead to although they are not public (§18). Default none. */
+  allowedNetworks?: string[];
+  /** How host names are resolved, before the call and at connect time. Default: the system resolver. */
+  resolveHost?: HostResolver;
 }
 
 export const PROVIDERS_OPTIONS = Symbol('PROVIDERS_OPTIONS');
 
-export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, 'awsEndpointUrl'>> & Pick<ProvidersOptions, 'awsEndpointUrl'>;
+export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, 'awsEndpointUrl' | 'resolveHost'>> &
+  Pick<ProvidersOptions, 'awsEndpointUrl' | 'resolveHost'>;
 
 export function resolveProvidersOptions(options: ProvidersOptions = {}): ResolvedProvidersOptions {
   return {
@@ -20,6 +27,8 @@ export function resolveProvidersOptions(options: ProvidersOptions = {}): Resolve
     timeoutMs: positiveOr(options.timeoutMs, 8000),
     throttleRetries: Math.max(0, Math.floor(options.throttleRetries ?? 2)),
     retryBaseDelayMs: Math.max(0, options.retryBaseDelayMs ?? 200),
+    allowedNetworks: options.allowedNetworks ?? [],
+    resolveHost: options.resolveHost,
   };
 }
 

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,7 +24,7 @@ export interface AppConfig {
   bodyLimitBytes: number;
   rateLimits: { userPerMinute: number; anonymousPerMinute: number; registerPerHour: number; loginPerMinute: number };
   jobs: { enabled: boolean; verifyIntervalMinutes: number; pollSeconds: number };
-  providers: { awsEndpointUrl?: string; timeoutMs: number };
+  providers: { awsEndpointUrl?: string; timeoutMs: number; allowedNetworks: string[] };
 }
 
 /** A bad value stops the process with a message that names the variable. */
@@ -97,6 +98,28 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+/** A comma-separated list of networks (`10.1.0.0/16,fd00::/8`), each normalized to its network address. */
+function cidrList(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (!raw) {
+    return [];
+  }
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      if (!ipaddr.isValidCIDR(entry)) {
+        throw new ConfigError(name, `must be a comma-separated list of CIDR networks; "${entry}" is not one`);
+      }
+      const bits = ipaddr.parseCIDR(entry)[1];
+      const network = ipaddr.IPv4.isValidCIDR(entry)
+        ? ipaddr.IPv4.networkAddressFromCIDR(entry)
+        : ipaddr.IPv6.networkAddressFromCIDR(entry);
+      return `${network.toString()}/${bits}`;
+    });
 }
 
 function trustProxy(env: Env): AppConfig['trustProxy'] {
@@ -230,6 +253,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     providers: {
       awsEndpointUrl: url(env, 'AWS_ENDPOINT_URL', ['http:', 'https:']),
       timeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
+      allowedNetworks: cidrList(env, 'PROVIDER_ALLOWED_NETWORKS'),
     },
   };
   return { config, warnings };

@@ -11,7 +11,8 @@ import { parseSingleAddressCidr, sameIngressEntry, type SingleAddressCidr } from
 import { KeyedMutex } from '../shared/keyed-mutex';
 import { fail, quoteProviderMessage, succeed, withoutSecrets, type ProviderFailure } from '../shared/provider-outcome.util';
 import { fetch, type Response } from 'undici';
-import { guardAdminUrl, guardedAgent } from './apisix-url.guard';
+import { AdminUrlGuard } from './apisix-url.guard';
+import { OutboundAddressPolicy } from '../shared/outbound-address.policy';
 
 /** Shipped in APISIX's sample config; anyone on the internet can use it, so a gateway with it is open. */
 export const APISIX_DEFAULT_ADMIN_KEY = 'edd1c9f034335f136f87ad84b625c8f1';
@@ -38,8 +39,11 @@ type Route = { plugins?: Record<string, unknown> } & Record<string, unknown>;
 export class ApisixRouteAdapter implements CloudProviderAdapter {
   readonly provider = 'APISIX' as const;
   private readonly locks = new KeyedMutex();
+  private readonly urlGuard: AdminUrlGuard;
 
-  constructor(private readonly options: ResolvedProvidersOptions) {}
+  constructor(private readonly options: ResolvedProvidersOptions) {
+    this.urlGuard = new AdminUrlGuard(new OutboundAddressPolicy(options.allowedNetworks), options.resolveHost);
+  }
 
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome> {
     return this.guard(secret, async (session) => {
@@ -173,7 +177,7 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
         // A redirect could carry the admin key to a host the URL guard never checked.
         redirect: 'manual',
         signal: AbortSignal.timeout(this.options.timeoutMs),
-        dispatcher: guardedAgent,
+        dispatcher: this.urlGuard.agent,
       });
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
@@ -199,6 +203,7 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
       return refuse('PROVIDER_ERROR', `APISIX had an internal error (HTTP ${status}); try again later.`);
     }
     if (status >= 400 && status !== 404) {
+      // Only an APISIX-shaped answer is quoted, and only its short, URL-free message (§18).
       const message = quoteProviderMessage((parsed as { error_msg?: unknown } | null)?.error_msg);
       return refuse('PROVIDER_ERROR', `APISIX rejected the request (HTTP ${status})${message ? `: ${message}` : '.'}`);
     }
@@ -210,8 +215,8 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
     if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.cause?.name === 'ConnectTimeoutError') {
       return fail('TIMEOUT', `APISIX did not answer within ${this.options.timeoutMs} ms.`);
     }
-    if (err?.cause?.code === 'EENTRYGUARDBLOCKED') {
-      return fail('UNSAFE', 'The APISIX admin host now resolves to a link-local or metadata address; EntryGuard will not call it.');
+    if (AdminUrlGuard.isConnectRefusal(error)) {
+      return fail('UNSAFE', 'The APISIX admin host now resolves to an address EntryGuard does not call (outbound policy).');
     }
     const what = err?.cause?.code === 'ECONNREFUSED' ? 'the connection was refused' : 'the network failed';
     return fail('UNREACHABLE', `Could not reach the APISIX Admin API: ${what}.`);
@@ -239,7 +244,7 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
         "This gateway uses APISIX's well-known default admin key; change it in APISIX's config (deployment.admin.admin_key) and save the new key here.",
       );
     }
-    const guarded = await guardAdminUrl(data.adminUrl);
+    const guarded = await this.urlGuard.check(data.adminUrl);
     if (!guarded.ok) {
       return guarded.outcome;
     }

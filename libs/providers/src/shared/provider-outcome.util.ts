@@ -39,13 +39,14 @@ function withoutCutOffPrefix(reason: string, secret: string): string {
   return reason;
 }
 
-/** A provider's own message, made safe to show: one line, no markup, bounded. */
+/** A provider's own message, made safe to show: one line, no markup, no URLs, bounded (§18). */
 export function quoteProviderMessage(message: unknown, max = 200): string | undefined {
   if (typeof message !== 'string') {
     return undefined;
   }
   const line = message
     .replace(/<[^>]*>/g, ' ')
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S*/gi, '[url]')
     .replace(/\s+/g, ' ')
     .trim();
   if (!line) {
