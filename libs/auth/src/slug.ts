@@ -1,14 +1,16 @@
 /**
- * Organization slug: lowercase, accents folded, every run of other characters one hyphen,
- * no hyphen at either end ("Tech@Startup" -> "tech-startup").
+ * Organization slug: lowercase, Latin accents folded ("Café" -> "cafe"), letters and digits of
+ * any script kept ("Компания" -> "компания"), every run of other characters one hyphen, no
+ * hyphen at either end, at most 100 characters ("Tech@Startup" -> "tech-startup").
  */
 export function toSlug(name: string): string {
-  return name
+  const slug = name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
+    .normalize('NFC')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 100)
-    .replace(/-+$/g, '');
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+  // Cut by code points, so a letter outside the BMP is never split into half a surrogate pair.
+  return Array.from(slug).slice(0, 100).join('').replace(/-+$/g, '');
 }

@@ -26,11 +26,22 @@ export abstract class DomainError extends Error {
   }
 }
 
+/** §1: `details` holds at most this many entries; past it, one more says how many were left out. */
+export const MAX_ERROR_DETAILS = 20;
+
 export class ValidationError extends DomainError {
   readonly code = 'VALIDATION_ERROR';
   constructor(message: string, details: FieldError[] = []) {
-    super(message, details);
+    super(message, capDetails(details));
   }
+}
+
+function capDetails(details: FieldError[]): FieldError[] {
+  if (details.length <= MAX_ERROR_DETAILS) {
+    return details;
+  }
+  const more = details.length - MAX_ERROR_DETAILS;
+  return [...details.slice(0, MAX_ERROR_DETAILS), { field: 'details', message: `${more} more problem${more === 1 ? '' : 's'} not listed` }];
 }
 
 export class UnauthorizedError extends DomainError {

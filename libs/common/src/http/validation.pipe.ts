@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationPipe, ValidationError as ClassValidationError } from '@nestjs/common';
 import { FieldError, UnsupportedMediaTypeError, ValidationError } from '../errors/domain-error';
+import { findUnsafeInput } from '../validation/unsafe-input';
 
 /** Flattens class-validator's tree into `details` with dotted field paths. */
 export function flattenValidationErrors(errors: ClassValidationError[], parent = ''): FieldError[] {
@@ -57,8 +58,17 @@ export class AppValidationPipe implements PipeTransform {
       throw new UnsupportedMediaTypeError();
     }
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
-      if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+      // No body at all is an empty object: the DTO's own rules then say what is missing, and a
+      // body whose fields are all optional (logout) needs none.
+      value = value === undefined ? {} : value;
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new ValidationError('Request body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
+      }
+    }
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const unsafe = findUnsafeInput(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (unsafe.length > 0) {
+        throw validationFailed(unsafe);
       }
     }
     return this.inner.transform(value, metadata);
