@@ -214,10 +214,29 @@ describe('Audit query: GET /audit-logs', () => {
     ['actorEmail=not-an-email', 'actorEmail'],
     ['from=yesterday', 'from'],
     ['to=2024-13-45T00:00:00Z', 'to'],
+    // Review finding 2: forms the old validator accepted and Date cannot parse (they gave 500s).
+    ['from=2024-W01', 'from'],
+    ['from=2024-W01-1', 'from'],
+    ['from=2024-100', 'from'],
+    ['from=20240101', 'from'],
+    ['from=2024-01-01T10', 'from'],
+    ['to=2024-01-01T10:00:00,5Z', 'to'],
+    ['to=2024-01-01T10:00:00', 'to'],
+    ['to=2023-02-29', 'to'],
   ])('%s: 400 VALIDATION_ERROR naming %s', async (query, field) => {
     const response = await org.admin.get(`/audit-logs?${query}`);
     expectError(response, 400, 'VALIDATION_ERROR');
     expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it('review finding 2: a date-only `to` covers its whole UTC day; offsets are honoured', async () => {
+    const [newest] = (await org.admin.get('/audit-logs?size=1')).body.content;
+    const day = newest.createdAt.slice(0, 10);
+    expect((await allPages(`to=${day}`)).ids).toContain(newest.id);
+    expect((await allPages(`from=${day}&to=${day}`)).ids).toContain(newest.id);
+    const instant = new Date(newest.createdAt);
+    const plusTwo = new Date(instant.getTime() + 2 * 3600_000).toISOString().slice(0, 19) + '+02:00';
+    expect((await allPages(`from=${encodeURIComponent(plusTwo)}`)).ids).toContain(newest.id);
   });
 
   it('size=100 is the maximum that is allowed', async () => {

@@ -17,3 +17,4 @@ export * from './http/rate-limit.decorators';
 export * from './jobs/poller';
 export * from './jobs/due-work.job';
 export * from './http/validation.decorators';
+export * from './validation/api-date-time';

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsApiDateTime } from '@app/common';
 import { AUDIT_EVENT_TYPES, AUDIT_RESULTS, AUDIT_TARGET_TYPES } from '../audit-event';
 
 export class AuditLogQueryDto {
@@ -29,14 +30,20 @@ export class AuditLogQueryDto {
   @IsIn(AUDIT_RESULTS)
   result?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive lower bound (ISO-8601)' })
+  @ApiPropertyOptional({
+    description: 'Inclusive lower bound: YYYY-MM-DD (UTC) or YYYY-MM-DDTHH:MM:SS[.fff] with Z or ±HH:MM',
+    example: '2024-01-01T00:00:00Z',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsApiDateTime()
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive upper bound (ISO-8601)' })
+  @ApiPropertyOptional({
+    description: 'Inclusive upper bound, at the precision written: a date-only value covers that whole day (UTC)',
+    example: '2024-01-31',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsApiDateTime()
   to?: string;
 
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Zero-based page number' })
