@@ -62,9 +62,19 @@ describe('loadConfig (decisions §8)', () => {
     ['BODY_LIMIT_BYTES=12', 'BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '12' }],
     ['RATE_LIMIT_LOGIN_PER_MINUTE=0', 'RATE_LIMIT_LOGIN_PER_MINUTE', { RATE_LIMIT_LOGIN_PER_MINUTE: '0' }],
     ['JWT_ACCESS_TTL=soon', 'JWT_ACCESS_TTL', { JWT_ACCESS_TTL: 'soon' }],
+    ['JWT_SECRET of 32 identical characters (review finding 15)', 'JWT_SECRET', { JWT_SECRET: 'a'.repeat(32) }],
+    ['JWT_SECRET of two alternating characters', 'JWT_SECRET', { JWT_SECRET: 'ab'.repeat(24) }],
     ['PROVIDER_ALLOWED_NETWORKS with a bare address', 'PROVIDER_ALLOWED_NETWORKS', { PROVIDER_ALLOWED_NETWORKS: '10.0.0.1' }],
     ['PROVIDER_ALLOWED_NETWORKS with garbage', 'PROVIDER_ALLOWED_NETWORKS', { PROVIDER_ALLOWED_NETWORKS: '127.0.0.0/8,nope' }],
   ];
+
+  it('says how to generate a JWT secret when it refuses one', () => {
+    for (const secret of ['short', 'x'.repeat(40)]) {
+      const error = configErrorFor({ ...base(), NODE_ENV: 'production', JWT_SECRET: secret });
+      expect(error.message).toContain('openssl rand -base64 48');
+      expect(error.message).not.toContain(secret);
+    }
+  });
 
   it('reads PROVIDER_ALLOWED_NETWORKS as networks, normalized; none by default', () => {
     expect(loadConfig(base()).config.providers.allowedNetworks).toEqual([]);

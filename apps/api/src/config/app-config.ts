@@ -100,6 +100,10 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+const MIN_SECRET_DISTINCT_CHARACTERS = 12;
+const HOW_TO_GENERATE_SECRET =
+  'generate one with `openssl rand -base64 48` (or `node -e "console.log(crypto.randomBytes(48).toString(\'base64\'))"`)';
+
 /** A comma-separated list of networks (`10.1.0.0/16,fd00::/8`), each normalized to its network address. */
 function cidrList(env: Env, name: string): string[] {
   const raw = str(env, name);
@@ -203,7 +207,12 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     throw error;
   }
   if (Buffer.byteLength(jwtSecret, 'utf8') < 32) {
-    throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long');
+    throw new ConfigError('JWT_SECRET', `must be at least 32 bytes long; ${HOW_TO_GENERATE_SECRET}`);
+  }
+  // Length alone lets "aaaa...a" through: a guessable secret forges every token.
+  const distinct = new Set(jwtSecret).size;
+  if (distinct < MIN_SECRET_DISTINCT_CHARACTERS) {
+    throw new ConfigError('JWT_SECRET', `has too little variety (${distinct} distinct characters); ${HOW_TO_GENERATE_SECRET}`);
   }
 
   const corsOrigins = (str(env, 'CORS_ORIGINS') ?? '')
