@@ -13,6 +13,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (clientWentAway(request, exception)) {
+      // Not our error and nobody to answer: a hang-up must not write error lines (or look like an outage).
+      request.log.debug({ code: (exception as { code?: string }).code }, 'client closed the connection before the request was read');
+      return;
+    }
     const error = toDomainError(exception);
 
     if (error.status >= 500) {
@@ -34,4 +39,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       request.log.error({ err: listenerError }, 'could not record refused request');
     }
   }
+}
+
+/** The client aborted the request (reset, or closed mid-body): the error is about its socket. */
+function clientWentAway(request: FastifyRequest, exception: unknown): boolean {
+  const raw = request.raw;
+  const code = (exception as { code?: unknown } | null)?.code;
+  const aborted = raw.readableAborted || raw.destroyed || (raw.socket?.destroyed ?? false);
+  return aborted && (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || (exception as Error)?.message === 'aborted');
 }
