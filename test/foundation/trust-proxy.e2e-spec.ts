@@ -38,4 +38,30 @@ describe('TRUST_PROXY', () => {
       await t.close();
     }
   });
+
+  it('review finding 7: a forwarded value that is not an IP address is never stored (the connection address is used)', async () => {
+    const t = await startTestApp({ TRUST_PROXY: '127.0.0.1' });
+    try {
+      expect(await registeredFrom(t, "'; drop table x;--")).toBe('127.0.0.1');
+      expect(await registeredFrom(t, `203.0.113.9${'0'.repeat(80)}`)).toBe('127.0.0.1');
+      expect(await registeredFrom(t, 'unknown')).toBe('127.0.0.1');
+      expect(await registeredFrom(t, '::ffff:203.0.113.9')).toBe('203.0.113.9');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a user agent longer than the audit column is stored cut short, not refused with a 500', async () => {
+    const t = await startTestApp();
+    try {
+      const org = await registerOrganization(t);
+      const client = new ApiClient(t.baseUrl).withHeaders({ 'user-agent': 'ua-'.repeat(2000) });
+      const login = await client.post('/auth/login', { organizationSlug: org.slug, email: org.email, password: org.password });
+      expect(login.status).toBe(200);
+      const row = (await auditRows(t, org.id)).find((r) => r.event_type === 'USER_LOGIN');
+      expect(row?.user_agent).toHaveLength(512);
+    } finally {
+      await t.close();
+    }
+  });
 });

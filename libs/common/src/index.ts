@@ -18,3 +18,4 @@ export * from './jobs/poller';
 export * from './jobs/due-work.job';
 export * from './http/validation.decorators';
 export * from './validation/api-date-time';
+export * from './context/client-address';

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { clientAddress } from './client-address';
 import { RequestContext } from './request-context';
 
 /**
@@ -13,8 +14,9 @@ export class RequestContextGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    this.context.set('ip', request.ip);
-    this.context.set('userAgent', request.headers['user-agent']);
+    this.context.set('ip', clientAddress(request));
+    // Bounded like the audit column it lands in: a header may be kilobytes long.
+    this.context.set('userAgent', request.headers['user-agent']?.slice(0, 512));
     this.context.set('routeHandler', context.getHandler() as (...args: unknown[]) => unknown);
     this.context.set('target', { id: (request.params as Record<string, string> | undefined)?.id });
     return true;
