@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { startLocalServer, type LocalServer } from './local-http-server';
 import { answerEc2, EC2_ACTIONS, type Ec2Error } from './aws-fake.ec2';
+import { answerIam, IAM_ACTIONS, IAM_NS } from './aws-fake.iam';
 import { AwsFakeState, type AwsFakeSeed } from './aws-fake.state';
 import { verifySigV4, type SigV4Result } from './aws-sigv4.verifier';
 
 export * from './aws-fake.state';
 
 /**
- * A local stand-in for STS and EC2 speaking the AWS Query protocol (form-encoded POST, XML
+ * A local stand-in for STS, EC2 and IAM (access keys) speaking the AWS Query protocol (form-encoded POST, XML
  * answers). It checks every SigV4 signature against the seeded secrets, so a wrong secret is
  * refused here exactly as AWS refuses it. Point the SDK at `url` (client `endpoint`, or the
  * AWS_ENDPOINT_URL variable) and seed `state`.
@@ -21,6 +22,7 @@ export function startAwsFakeServer(seed: AwsFakeSeed = {}): Promise<AwsFakeServe
 
 type Answer = { status: number; xml: string; errorCode?: string };
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const STS_ACTIONS = ['GetCallerIdentity', 'GetAccessKeyInfo'];
 const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
 async function handle(state: AwsFakeState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -36,7 +38,7 @@ async function handle(state: AwsFakeState, req: IncomingMessage, res: ServerResp
     { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
     (id) => state.accounts.get(id)?.secretAccessKey,
   );
-  const service = auth.service ?? (action === 'GetCallerIdentity' ? 'sts' : 'ec2');
+  const service = auth.service ?? (STS_ACTIONS.includes(action) ? 'sts' : IAM_ACTIONS.includes(action) ? 'iam' : 'ec2');
   const answer = answerFor(state, { params, action, service, auth, headers: req.headers });
   state.requests.push({
     service,
@@ -61,27 +63,36 @@ interface Call {
 
 function answerFor(state: AwsFakeState, { params, action, service, auth, headers }: Call): Answer {
   const error = (e: Ec2Error) => errorAnswer(service, e);
-  const badKey = service === 'sts' ? 'InvalidClientTokenId' : 'AuthFailure';
+  const badKey = service === 'ec2' ? 'AuthFailure' : 'InvalidClientTokenId';
   if (!auth.ok) {
-    if (auth.code === 'UnknownKey') return error({ status: service === 'sts' ? 403 : 401, code: badKey, message: auth.message });
-    const code = auth.code === 'SignatureDoesNotMatch' || service === 'sts' ? auth.code : 'AuthFailure';
+    if (auth.code === 'UnknownKey') return error({ status: service === 'ec2' ? 401 : 403, code: badKey, message: auth.message });
+    const code = auth.code === 'SignatureDoesNotMatch' || service !== 'ec2' ? auth.code : 'AuthFailure';
     return error({ status: 403, code, message: auth.message });
   }
   const account = state.accounts.get(auth.accessKeyId)!;
+  if (account.status === 'Inactive') {
+    // As AWS does: a deactivated key signs correctly and is refused as an invalid one.
+    return error({
+      status: service === 'ec2' ? 401 : 403,
+      code: badKey,
+      message: 'The security token included in the request is invalid.',
+    });
+  }
   const token = headers['x-amz-security-token'] ?? params.get('X-Amz-Security-Token');
   if ((account.sessionToken ?? undefined) !== (token ?? undefined)) {
     return error({ status: 403, code: badKey, message: 'The security token included in the request is invalid.' });
   }
-  const known = service === 'sts' ? action === 'GetCallerIdentity' : EC2_ACTIONS.includes(action);
+  const known =
+    service === 'sts' ? STS_ACTIONS.includes(action) : service === 'iam' ? IAM_ACTIONS.includes(action) : EC2_ACTIONS.includes(action);
   if (!known) {
     return error({ status: 400, code: 'InvalidAction', message: `The action ${action || '(none)'} is not valid for this web service.` });
   }
   if (!state.isAllowed(account, service, action)) {
-    return service === 'sts'
+    return service !== 'ec2'
       ? error({
           status: 403,
           code: 'AccessDenied',
-          message: `User: arn:aws:iam::${account.accountId}:user/${account.userName ?? 'fake'} is not authorized to perform: sts:${action}`,
+          message: `User: arn:aws:iam::${account.accountId}:user/${account.userName ?? 'fake'} is not authorized to perform: ${service}:${action}`,
         })
       : error({ status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
   }
@@ -101,6 +112,26 @@ function answerFor(state: AwsFakeState, { params, action, service, auth, headers
         `</GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
     };
   }
+  if (action === 'GetAccessKeyInfo') {
+    const asked = state.accounts.get(params.get('AccessKeyId') ?? '');
+    if (!asked) {
+      return error({ status: 400, code: 'InvalidParameterValue', message: 'The access key id is not valid.' });
+    }
+    return {
+      status: 200,
+      xml:
+        `<GetAccessKeyInfoResponse xmlns="${STS_NS}"><GetAccessKeyInfoResult><Account>${xml(asked.accountId)}</Account>` +
+        `</GetAccessKeyInfoResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetAccessKeyInfoResponse>`,
+    };
+  }
+  if (service === 'iam') {
+    const iam = answerIam(state, auth.accessKeyId, action, params);
+    if ('code' in iam) return error(iam);
+    return {
+      status: 200,
+      xml: `<${action}Response xmlns="${IAM_NS}">${iam.xml}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+    };
+  }
   const result = answerEc2(state, auth.region, action, params);
   if ('code' in result) return error(result);
   return {
@@ -112,8 +143,8 @@ function answerFor(state: AwsFakeState, { params, action, service, auth, headers
 function errorAnswer(service: string, { status, code, message }: Ec2Error): Answer {
   const requestId = randomUUID();
   const xmlText =
-    service === 'sts'
-      ? `<ErrorResponse xmlns="${STS_NS}"><Error><Type>Sender</Type><Code>${xml(code)}</Code><Message>${xml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+    service !== 'ec2'
+      ? `<ErrorResponse xmlns="${service === 'iam' ? IAM_NS : STS_NS}"><Error><Type>Sender</Type><Code>${xml(code)}</Code><Message>${xml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
       : `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${xml(code)}</Code><Message>${xml(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
   return { status, xml: xmlText, errorCode: code };
 }

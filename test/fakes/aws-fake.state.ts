@@ -9,6 +9,9 @@ export interface AwsFakeAccount {
   /** When set, requests must carry exactly this X-Amz-Security-Token. */
   sessionToken?: string;
   userName?: string;
+  /** IAM's key status: an Inactive key is refused by every service, as AWS does. Default Active. */
+  status?: 'Active' | 'Inactive';
+  createDate?: string;
 }
 
 /** One ingress rule as EC2 stores it: protocol, port range and a single source CIDR. */

@@ -99,6 +99,8 @@ export type ProviderOutcome = { ok: true; detail?: string } | { ok: false; kind:
 
 export interface CloudProviderAdapter {
   readonly provider: ProviderName;
+  /** Present only where the provider can deactivate keys through its API (§19). */
+  readonly keyRevocation?: KeyRevocation;
   /** The keys work at all (AWS: sts:GetCallerIdentity). */
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome>;
   /** The resource exists and these keys may read it. */
@@ -107,4 +109,23 @@ export interface CloudProviderAdapter {
   authorizeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome>;
   /** Idempotent: a rule already absent is success. */
   revokeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome>;
+}
+
+/** The outcome of deactivating a key at the provider: which key, never its secret. */
+export type RevocationOutcome = { ok: true; revokedKeyId: string } | Extract<ProviderOutcome, { ok: false }>;
+
+/**
+ * Providers whose keys can be deactivated through their own API (§19). An adapter without it
+ * cannot revoke: APISIX admin keys live in the gateway's configuration file.
+ */
+export interface KeyRevocation {
+  /** The account the keys belong to, and which key they are (AWS: sts:GetCallerIdentity). */
+  identify(secret: CredentialSecret): Promise<{ ok: true; account: string; keyId: string } | Extract<ProviderOutcome, { ok: false }>>;
+  /** The account a key id belongs to, asked with other keys (AWS: sts:GetAccessKeyInfo); works for a dead key too. */
+  accountOfKey(
+    caller: CredentialSecret,
+    revoked: CredentialSecret,
+  ): Promise<{ ok: true; account: string } | Extract<ProviderOutcome, { ok: false }>>;
+  /** Deactivates `revoked`'s key, calling with `caller`'s keys (the same keys for a delete, the new ones for a rotation). */
+  deactivate(caller: CredentialSecret, revoked: CredentialSecret): Promise<RevocationOutcome>;
 }

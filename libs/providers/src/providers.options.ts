@@ -4,6 +4,8 @@ import type { HostResolver } from './apisix/apisix-url.guard';
 export interface ProvidersOptions {
   /** Send AWS calls (STS and EC2) here instead of the real AWS endpoints, e.g. a local fake. */
   awsEndpointUrl?: string;
+  /** Send IAM calls here (AWS_ENDPOINT_URL_IAM); defaults to awsEndpointUrl. */
+  awsIamEndpointUrl?: string;
   /** Upper bound for one HTTP call to a provider. Default 8000 ms. */
   timeoutMs?: number;
   /** Extra attempts after AWS throttles a call (so 2 means 3 attempts in all). Default 2. */
@@ -18,12 +20,13 @@ export interface ProvidersOptions {
 
 export const PROVIDERS_OPTIONS = Symbol('PROVIDERS_OPTIONS');
 
-export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, 'awsEndpointUrl' | 'resolveHost'>> &
-  Pick<ProvidersOptions, 'awsEndpointUrl' | 'resolveHost'>;
+type OptionalSettings = 'awsEndpointUrl' | 'awsIamEndpointUrl' | 'resolveHost';
+export type ResolvedProvidersOptions = Required<Omit<ProvidersOptions, OptionalSettings>> & Pick<ProvidersOptions, OptionalSettings>;
 
 export function resolveProvidersOptions(options: ProvidersOptions = {}): ResolvedProvidersOptions {
   return {
     awsEndpointUrl: options.awsEndpointUrl || undefined,
+    awsIamEndpointUrl: options.awsIamEndpointUrl || undefined,
     timeoutMs: positiveOr(options.timeoutMs, 8000),
     throttleRetries: Math.max(0, Math.floor(options.throttleRetries ?? 2)),
     retryBaseDelayMs: Math.max(0, options.retryBaseDelayMs ?? 200),

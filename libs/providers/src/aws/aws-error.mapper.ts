@@ -3,7 +3,7 @@ import { fail, quoteProviderMessage, type ProviderFailure } from '../shared/prov
 export interface AwsCallContext {
   /** The API action, e.g. "DescribeSecurityGroups"; shown in permission errors. */
   action: string;
-  service: 'sts' | 'ec2';
+  service: 'sts' | 'ec2' | 'iam';
   groupId?: string;
   region?: string;
   timeoutMs: number;
@@ -76,6 +76,9 @@ function classify(err: Record<string, unknown>, code: string | undefined, contex
   }
   if (code === 'InvalidGroupId.Malformed') {
     return final('NOT_FOUND', `"${context.groupId}" is not a valid security group id (expected sg-…).`);
+  }
+  if (code === 'NoSuchEntity' && context.service === 'iam') {
+    return final('NOT_FOUND', 'AWS IAM does not know that access key for the IAM user of the keys used.');
   }
   if (code && MISSING.has(code)) {
     return final('NOT_FOUND', `Security group ${context.groupId} was not found in region ${context.region}.`);

@@ -20,6 +20,7 @@ import { parseSingleAddressCidr } from '../shared/ingress-cidr.util';
 import { fail, sleep, succeed, withoutSecrets, type ProviderFailure } from '../shared/provider-outcome.util';
 import { mapAwsError, type AwsCallContext } from './aws-error.mapper';
 import { buildIpPermissions, groupHasPermission } from './aws-ip-permissions.builder';
+import { AwsKeyRevocation } from './aws-key-revocation';
 
 /** STS is global; any commercial region signs for it and us-east-1 always exists. */
 const STS_SIGNING_REGION = 'us-east-1';
@@ -30,8 +31,11 @@ type Prepared = { ok: true; keys: AwsAccessKeyData; region: string; groupId: str
 
 export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
   readonly provider = 'AWS' as const;
+  readonly keyRevocation: AwsKeyRevocation;
 
-  constructor(private readonly options: ResolvedProvidersOptions) {}
+  constructor(private readonly options: ResolvedProvidersOptions) {
+    this.keyRevocation = new AwsKeyRevocation(options);
+  }
 
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome> {
     return this.guard(secret, () => this.checkKeys(secret));
