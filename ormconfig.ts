@@ -1,6 +1,9 @@
 import 'reflect-metadata';
+// The entities import libraries through the @app/* aliases, which plain ts-node does not resolve.
+import 'tsconfig-paths/register';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './apps/api/src/config/app-config';
+import { ENTITIES } from './apps/api/src/entities';
 import { buildDataSourceOptions } from './libs/database/src/data-source-options';
 
 /**
@@ -10,5 +13,11 @@ import { buildDataSourceOptions } from './libs/database/src/data-source-options'
 const { config } = loadConfig(process.env);
 
 export default new DataSource(
-  buildDataSourceOptions({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrationsRun: false, poolSize: 2 }),
+  buildDataSourceOptions({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    migrationsRun: false,
+    poolSize: 2,
+    entities: ENTITIES,
+  }),
 );

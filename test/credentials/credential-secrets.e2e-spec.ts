@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../libs/database/src';
 import { CredentialCipher, parseKeyring } from '../../apps/api/src/credentials/credential-cipher';
+import { ENTITIES } from '../../apps/api/src/entities';
 import { rewrapCredentials } from '../../apps/api/src/credentials/rewrap/credential-rewrap';
 import { ApiClient, receivedBodies } from '../harness/api-client';
 import { CREDENTIAL_KEYS } from '../harness/contract';
@@ -61,7 +62,7 @@ describe('credential secrets', () => {
   it('keeps old rows readable after a key is added, and keys:rewrap moves them to the active key', async () => {
     const rotated = await startTestApp({ CREDENTIAL_ENCRYPTION_KEYS: `1:${TEST_KEY_V1},2:${TEST_KEY_V2}` });
     const dataSource = new DataSource(
-      buildDataSourceOptions({ databaseUrl: testDatabaseUrl(), dataDir: '/tmp', migrationsRun: false, poolSize: 2 }),
+      buildDataSourceOptions({ entities: ENTITIES, databaseUrl: testDatabaseUrl(), dataDir: '/tmp', migrationsRun: false, poolSize: 2 }),
     );
     try {
       const own = await registerOrganization(t, 'Rotation');

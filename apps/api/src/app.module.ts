@@ -12,6 +12,7 @@ import { AuditModule } from '@app/audit';
 import { ResourcesModule } from '@app/resources';
 import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
 import { CredentialsModule } from './credentials/credentials.module';
+import { ENTITIES } from './entities';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.token';
 import { HealthController } from './health/health.controller';
@@ -39,6 +40,7 @@ export class AppModule {
             dataDir: config.dataDir,
             migrationsRun: config.migrationsRun,
             poolSize: config.dbPoolSize,
+            entities: ENTITIES,
           }),
         ),
         ClsModule.forRoot({

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { runSql, TxHost } from '@app/database';
+import { Repository } from 'typeorm';
+import { selectColumns, TxHost } from '@app/database';
 import { AuditActorType, AuditDetails, AuditEventType, AuditResult } from './audit-event';
+import { AuditLog } from './audit-log.entity';
 
 export interface AuditRowInsert {
   organizationId: string | null;
@@ -50,80 +52,109 @@ export interface AuditFilter {
   toExclusive?: Date;
 }
 
-const COLUMNS = `id, event_type, actor_email, actor_type, resource_type, resource_id, resource_name, result,
-  error_code, error_message, ip_address, user_agent, request_id, details, organization_name, created_at`;
+/** Entity properties read raw, under their database names (see selectColumns). */
+const COLUMNS = [
+  'id',
+  'eventType',
+  'actorEmail',
+  'actorType',
+  'resourceType',
+  'resourceId',
+  'resourceName',
+  'result',
+  'errorCode',
+  'errorMessage',
+  'ipAddress',
+  'userAgent',
+  'requestId',
+  'details',
+  'organizationName',
+  'createdAt',
+] as const;
 
 @Injectable()
 export class AuditRepository {
   constructor(private readonly txHost: TxHost) {}
 
-  /** Runs on the caller's transaction, so the row commits or rolls back with the change. */
+  /** The caller's transaction when there is one, so the row commits or rolls back with the change. */
+  private get auditLogs(): Repository<AuditLog> {
+    return this.txHost.tx.getRepository(AuditLog);
+  }
+
   async insert(row: AuditRowInsert): Promise<void> {
-    await runSql(
-      this.txHost.tx,
-      `INSERT INTO audit_logs (organization_id, organization_name, event_type, actor_id, actor_email, actor_type,
-         resource_type, resource_id, resource_name, result, error_code, error_message, ip_address, user_agent,
-         request_id, details)
-       VALUES ($1, (SELECT name FROM organizations WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [
-        row.organizationId,
-        row.eventType,
-        row.actorId,
-        row.actorEmail,
-        row.actorType,
-        row.targetType,
-        row.targetId,
-        row.targetName,
-        row.result,
-        row.errorCode,
-        row.errorMessage,
-        row.ipAddress,
-        row.userAgent?.slice(0, 512) ?? null,
-        row.requestId,
-        JSON.stringify(row.details),
-      ],
-    );
+    // The organization's name is copied in by a sub-select: the row must outlive the organization.
+    // Organizations belong to the auth library, so the sub-select names their table.
+    const organizationName = this.auditLogs
+      .createQueryBuilder()
+      .subQuery()
+      .select('o.name')
+      .from('organizations', 'o')
+      .where('o.id = :organizationId')
+      .getQuery();
+    await this.auditLogs
+      .createQueryBuilder()
+      .insert()
+      .values({
+        organizationId: row.organizationId,
+        organizationName: () => organizationName,
+        eventType: row.eventType,
+        actorId: row.actorId,
+        actorEmail: row.actorEmail,
+        actorType: row.actorType,
+        resourceType: row.targetType,
+        resourceId: row.targetId,
+        resourceName: row.targetName,
+        result: row.result,
+        errorCode: row.errorCode,
+        errorMessage: row.errorMessage,
+        ipAddress: row.ipAddress,
+        userAgent: row.userAgent?.slice(0, 512) ?? null,
+        requestId: row.requestId,
+        // jsonb: TypeORM's deep-partial write type cannot map `unknown` values.
+        details: row.details as Record<string, any>,
+      })
+      .setParameter('organizationId', row.organizationId)
+      .updateEntity(false)
+      .execute();
   }
 
   async page(organizationId: string, filter: AuditFilter, page: number, size: number): Promise<{ rows: AuditRow[]; total: number }> {
-    const where = ['organization_id = $1'];
-    const params: unknown[] = [organizationId];
-    const add = (clause: string, value: unknown) => {
-      params.push(value);
-      where.push(clause.replace('?', `$${params.length}`));
+    const filtered = () => {
+      const query = this.auditLogs.createQueryBuilder('a').where('a.organizationId = :organizationId', { organizationId });
+      if (filter.eventType) {
+        query.andWhere('a.eventType = :eventType', { eventType: filter.eventType });
+      }
+      if (filter.actorEmail) {
+        query.andWhere('a.actorEmail = :actorEmail', { actorEmail: filter.actorEmail.toLowerCase() });
+      }
+      if (filter.resourceType) {
+        query.andWhere('a.resourceType = :resourceType', { resourceType: filter.resourceType });
+      }
+      if (filter.resourceId) {
+        query.andWhere('a.resourceId = :resourceId', { resourceId: filter.resourceId });
+      }
+      if (filter.result) {
+        query.andWhere('a.result = :result', { result: filter.result });
+      }
+      if (filter.from) {
+        query.andWhere('a.createdAt >= :from', { from: filter.from });
+      }
+      if (filter.toExclusive) {
+        query.andWhere('a.createdAt < :toExclusive', { toExclusive: filter.toExclusive });
+      }
+      return query;
     };
-    if (filter.eventType) {
-      add('event_type = ?', filter.eventType);
-    }
-    if (filter.actorEmail) {
-      add('actor_email = ?', filter.actorEmail.toLowerCase());
-    }
-    if (filter.resourceType) {
-      add('resource_type = ?', filter.resourceType);
-    }
-    if (filter.resourceId) {
-      add('resource_id = ?', filter.resourceId);
-    }
-    if (filter.result) {
-      add('result = ?', filter.result);
-    }
-    if (filter.from) {
-      add('created_at >= ?', filter.from);
-    }
-    if (filter.toExclusive) {
-      add('created_at < ?', filter.toExclusive);
-    }
-    const whereSql = where.join(' AND ');
-    const manager = this.txHost.tx;
-    const [count, rows] = await Promise.all([
-      runSql<{ total: string }>(manager, `SELECT count(*) AS total FROM audit_logs WHERE ${whereSql}`, params),
-      runSql<AuditRow>(
-        manager,
-        `SELECT ${COLUMNS} FROM audit_logs WHERE ${whereSql}
-         ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, size, page * size],
-      ),
+    const rows = selectColumns(filtered(), 'a', COLUMNS);
+    const [count, found] = await Promise.all([
+      // count(*), not getCount()'s COUNT(DISTINCT id): the id is the primary key anyway.
+      filtered().select('count(*)::int', 'total').getRawOne<{ total: number }>(),
+      rows
+        .orderBy('a.createdAt', 'DESC')
+        .addOrderBy('a.id', 'DESC')
+        .limit(size)
+        .offset(page * size)
+        .getRawMany<AuditRow>(),
     ]);
-    return { rows: rows.rows, total: Number(count.rows[0]?.total ?? 0) };
+    return { rows: found, total: Number(count?.total ?? 0) };
   }
 }

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AUTH_OPTIONS, AuthOptions } from './auth-options';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -7,8 +8,11 @@ import { RolesGuard } from './guards/roles.guard';
 import { PasswordHasher } from './password-hasher';
 import { jwtStrategyClass } from './strategies/jwt.strategy';
 import { strategyOrder, STRATEGY_NAMES, uniqueStrategyNames } from './strategies/strategy-names';
+import { RefreshToken } from './tokens/refresh-token.entity';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository';
 import { TokenService } from './tokens/token.service';
+import { Organization } from './users/organization.entity';
+import { User } from './users/user.entity';
 import { UserRepository } from './users/user.repository';
 
 @Module({})
@@ -18,6 +22,7 @@ export class AuthModule {
     const JwtStrategy = jwtStrategyClass(names.jwt);
     return {
       module: AuthModule,
+      imports: [TypeOrmModule.forFeature([Organization, User, RefreshToken])],
       controllers: [AuthController],
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },

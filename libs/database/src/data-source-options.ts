@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { DataSourceOptions } from 'typeorm';
+import { DataSourceOptions, MixedList } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { MIGRATIONS } from './migrations';
 
@@ -10,6 +10,11 @@ export interface DatabaseSettings {
   dataDir: string;
   migrationsRun: boolean;
   poolSize: number;
+  /**
+   * The entity classes. The app owns the list (apps/api/src/entities.ts): a library cannot
+   * import the modules that own the tables. Without it, repositories cannot run.
+   */
+  entities?: MixedList<Function>;
 }
 
 export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
@@ -21,7 +26,7 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
     migrationsTransactionMode: 'each' as const,
     // PGlite lacks uuid-ossp, and we use gen_random_uuid() everywhere anyway.
     installExtensions: false,
-    entities: [],
+    entities: settings.entities ?? [],
   };
   if (settings.databaseUrl) {
     return {

@@ -1,5 +1,5 @@
 export * from './data-source-options';
-export * from './sql';
 export * from './migrations';
 export * from './transaction';
 export * from './verification-schedule';
+export * from './select-columns';

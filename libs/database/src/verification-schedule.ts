@@ -1,8 +1,12 @@
-import { EntityManager } from 'typeorm';
-import { runSql } from './sql';
+import { QueryDeepPartialEntity, Repository } from 'typeorm';
 
-/** The tables whose rows carry a `verify_due_at` schedule. */
-export type VerifiableTable = 'credentials' | 'resources';
+/** What an entity needs to carry a `verify_due_at` schedule (credentials and resources do). */
+export interface VerifiableEntity {
+  id: string;
+  organizationId: string;
+  verifyDueAt: Date;
+  verificationError: string | null;
+}
 
 export interface DueRow {
   organizationId: string;
@@ -14,32 +18,50 @@ export interface DueRow {
  * claim, with SKIP LOCKED, means no two instances take the same row in a round, and a row
  * whose instance died becomes due again when the lease runs out.
  */
-export async function claimDueRows(manager: EntityManager, table: VerifiableTable, limit: number, leaseMinutes: number): Promise<DueRow[]> {
-  const { rows } = await runSql<{ organization_id: string; id: string }>(
-    manager,
-    `UPDATE ${table} SET verify_due_at = now() + make_interval(mins => $2)
-     WHERE id IN (SELECT id FROM ${table} WHERE verify_due_at <= now() ORDER BY verify_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING organization_id, id`,
-    [limit, leaseMinutes],
-  );
-  return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
+export async function claimDueRows<T extends VerifiableEntity>(
+  repository: Repository<T>,
+  limit: number,
+  leaseMinutes: number,
+): Promise<DueRow[]> {
+  const due = repository
+    .createQueryBuilder('due')
+    .select('due.id')
+    .where('due.verifyDueAt <= now()')
+    .orderBy('due.verifyDueAt')
+    .limit(limit)
+    .setLock('pessimistic_write')
+    .setOnLocked('skip_locked');
+  const result = await repository
+    .createQueryBuilder()
+    .update()
+    .set({ verifyDueAt: () => 'now() + make_interval(mins => :leaseMinutes)' } as QueryDeepPartialEntity<T>)
+    .where(`id IN (${due.getQuery()})`)
+    .setParameters({ ...due.getParameters(), leaseMinutes })
+    .returning(['organizationId', 'id'])
+    .updateEntity(false)
+    .execute();
+  return (result.raw as Array<{ organization_id: string; id: string }>).map((row) => ({ organizationId: row.organization_id, id: row.id }));
 }
 
 /**
  * The provider could not be asked (timeout, throttling, network): the verdict stays as it was,
  * the reason is noted, and the row falls due again after `retryInMinutes`.
  */
-export async function postponeVerification(
-  manager: EntityManager,
-  table: VerifiableTable,
+export async function postponeVerification<T extends VerifiableEntity>(
+  repository: Repository<T>,
   row: DueRow,
   reason: string,
   retryInMinutes: number,
 ): Promise<void> {
-  await runSql(
-    manager,
-    `UPDATE ${table} SET verification_error = $3, verify_due_at = now() + make_interval(mins => $4)
-     WHERE organization_id = $1 AND id = $2`,
-    [row.organizationId, row.id, reason, retryInMinutes],
-  );
+  await repository
+    .createQueryBuilder()
+    .update()
+    .set({
+      verificationError: reason,
+      verifyDueAt: () => 'now() + make_interval(mins => :retryInMinutes)',
+    } as QueryDeepPartialEntity<T>)
+    .where('organization_id = :organizationId AND id = :id', { organizationId: row.organizationId, id: row.id })
+    .setParameter('retryInMinutes', retryInMinutes)
+    .updateEntity(false)
+    .execute();
 }

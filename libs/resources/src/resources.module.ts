@@ -1,7 +1,9 @@
 import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule, ProvidersOptions } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
 import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
+import { Resource } from './resource.entity';
 import { ResourceVerifier } from './resource-verifier';
 import { ResourcesController } from './resources.controller';
 import { ResourcesRepository } from './resources.repository';
@@ -20,7 +22,7 @@ export class ResourcesModule {
   static forRoot(options: ResourcesModuleOptions): DynamicModule {
     return {
       module: ResourcesModule,
-      imports: [...(options.imports ?? []), ProvidersModule.register(options.providers)],
+      imports: [...(options.imports ?? []), TypeOrmModule.forFeature([Resource]), ProvidersModule.register(options.providers)],
       controllers: [ResourcesController],
       providers: [
         { provide: CREDENTIAL_ACCESS, useExisting: options.credentialAccess },

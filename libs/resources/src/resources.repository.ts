@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { QueryDeepPartialEntity, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, toIsoUtc } from '@app/common';
-import { claimDueRows, DueRow, postponeVerification, runSql, TxHost } from '@app/database';
+import { claimDueRows, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { LinkedCredentialNotFoundError, ResourceAlreadyExistsError } from './resource.errors';
+import { Resource } from './resource.entity';
 import { ResourceDto } from './dto/resource.dto';
 
+/** Raw columns (database names), with the linked credential's name. */
 export interface ResourceRow {
   id: string;
   organization_id: string;
@@ -34,12 +37,23 @@ export interface ResourceWrite {
   isActive: boolean;
 }
 
-/** The credential name comes from a join: one query for a whole list. */
-const SELECT_RESOURCE = `
-  SELECT r.id, r.organization_id, r.credential_id, c.name AS credential_name, r.name, r.provider, r.resource_type,
-         r.resource_identifier, r.region, r.config, r.is_active, r.last_verified_at, r.verification_error,
-         r.created_at, r.updated_at
-  FROM resources r JOIN credentials c ON c.organization_id = r.organization_id AND c.id = r.credential_id`;
+/** Entity properties read raw, under their database names (see selectColumns). */
+const COLUMNS = [
+  'id',
+  'organizationId',
+  'credentialId',
+  'name',
+  'provider',
+  'resourceType',
+  'resourceIdentifier',
+  'region',
+  'config',
+  'isActive',
+  'lastVerifiedAt',
+  'verificationError',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 export function toResourceDto(row: ResourceRow): ResourceDto {
   return {
@@ -64,98 +78,95 @@ export function toResourceDto(row: ResourceRow): ResourceDto {
 export class ResourcesRepository {
   constructor(private readonly txHost: TxHost) {}
 
+  /** The current transaction's repository when there is one, the pool's otherwise. */
+  private get resources(): Repository<Resource> {
+    return this.txHost.tx.getRepository(Resource);
+  }
+
+  /**
+   * Raw rows with the credential name from a join: one query for a whole list. Credentials
+   * belong to the app, so the join names their table, and its condition uses database names.
+   */
+  private select(): SelectQueryBuilder<Resource> {
+    return selectColumns(this.resources.createQueryBuilder('r'), 'r', COLUMNS)
+      .addSelect('c.name', 'credential_name')
+      .innerJoin('credentials', 'c', 'c.organization_id = r.organization_id AND c.id = r.credential_id');
+  }
+
   async insert(organizationId: string, id: string, write: ResourceWrite): Promise<void> {
     try {
-      await runSql(
-        this.txHost.tx,
-        `INSERT INTO resources (id, organization_id, credential_id, name, provider, resource_type, resource_identifier, region, config, is_active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
+      await this.resources
+        .createQueryBuilder()
+        .insert()
+        .values({
           id,
           organizationId,
-          write.credentialId,
-          write.name,
-          write.provider,
-          write.resourceType,
-          write.resourceIdentifier,
-          write.region,
-          JSON.stringify(write.config),
-          write.isActive,
-        ],
-      );
+          credentialId: write.credentialId,
+          name: write.name,
+          provider: write.provider as ProviderName,
+          resourceType: write.resourceType,
+          resourceIdentifier: write.resourceIdentifier,
+          region: write.region,
+          // jsonb: TypeORM's deep-partial write type cannot map `unknown` values.
+          config: write.config as Record<string, any>,
+          isActive: write.isActive,
+        })
+        .updateEntity(false)
+        .execute();
     } catch (error) {
       throw translate(error, write);
     }
   }
 
   async findById(organizationId: string, id: string): Promise<ResourceRow | undefined> {
-    const { rows } = await runSql<ResourceRow>(this.txHost.tx, `${SELECT_RESOURCE} WHERE r.organization_id = $1 AND r.id = $2`, [
-      organizationId,
-      id,
-    ]);
-    return rows[0];
+    return this.select().where('r.organizationId = :organizationId AND r.id = :id', { organizationId, id }).getRawOne<ResourceRow>();
   }
 
   async list(organizationId: string, filter: { credentialId?: string; provider?: string }): Promise<ResourceRow[]> {
-    const params: unknown[] = [organizationId];
-    let where = 'r.organization_id = $1';
+    const query = this.select().where('r.organizationId = :organizationId', { organizationId });
     if (filter.credentialId) {
-      params.push(filter.credentialId);
-      where += ` AND r.credential_id = $${params.length}`;
+      query.andWhere('r.credentialId = :credentialId', { credentialId: filter.credentialId });
     }
     if (filter.provider) {
-      params.push(filter.provider);
-      where += ` AND r.provider = $${params.length}`;
+      query.andWhere('r.provider = :provider', { provider: filter.provider });
     }
-    const { rows } = await runSql<ResourceRow>(
-      this.txHost.tx,
-      `${SELECT_RESOURCE} WHERE ${where} ORDER BY r.created_at DESC, r.id DESC`,
-      params,
-    );
-    return rows;
+    return query.orderBy('r.createdAt', 'DESC').addOrderBy('r.id', 'DESC').getRawMany<ResourceRow>();
   }
 
+  /** Locks the resource row only (FOR UPDATE OF r), not its credential. */
   async lock(organizationId: string, id: string): Promise<ResourceRow | undefined> {
-    const { rows } = await runSql<ResourceRow>(
-      this.txHost.tx,
-      `${SELECT_RESOURCE} WHERE r.organization_id = $1 AND r.id = $2 FOR UPDATE OF r`,
-      [organizationId, id],
-    );
-    return rows[0];
+    return this.select()
+      .where('r.organizationId = :organizationId AND r.id = :id', { organizationId, id })
+      .setLock('pessimistic_write', undefined, ['r'])
+      .getRawOne<ResourceRow>();
   }
 
   /** Identity changes start verification over; the job picks the row up at once. */
   async update(organizationId: string, id: string, write: ResourceWrite, resetVerification: boolean): Promise<void> {
+    const changes: QueryDeepPartialEntity<Resource> = {
+      credentialId: write.credentialId,
+      name: write.name,
+      resourceIdentifier: write.resourceIdentifier,
+      region: write.region,
+      config: write.config as Record<string, any>, // jsonb: see insert()
+      isActive: write.isActive,
+      updatedAt: () => 'now()',
+    };
+    if (resetVerification) {
+      Object.assign(changes, { lastVerifiedAt: null, verificationError: null, verifyDueAt: () => 'now()' });
+    }
     try {
-      await runSql(
-        this.txHost.tx,
-        `UPDATE resources SET credential_id = $3, name = $4, resource_identifier = $5, region = $6, config = $7, is_active = $8,
-           last_verified_at = CASE WHEN $9 THEN NULL ELSE last_verified_at END,
-           verification_error = CASE WHEN $9 THEN NULL ELSE verification_error END,
-           verify_due_at = CASE WHEN $9 THEN now() ELSE verify_due_at END,
-           updated_at = now()
-         WHERE organization_id = $1 AND id = $2`,
-        [
-          organizationId,
-          id,
-          write.credentialId,
-          write.name,
-          write.resourceIdentifier,
-          write.region,
-          JSON.stringify(write.config),
-          write.isActive,
-          resetVerification,
-        ],
-      );
+      await this.resources.update({ organizationId, id }, changes);
     } catch (error) {
       throw translate(error, write);
     }
   }
 
   async delete(organizationId: string, id: string): Promise<void> {
-    await runSql(this.txHost.tx, `DELETE FROM resources WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+    await this.resources.delete({ organizationId, id });
   }
 
+  /** Returns the previous state, so callers can tell whether anything changed. */
   async saveVerification(
     organizationId: string,
     id: string,
@@ -163,25 +174,37 @@ export class ResourcesRepository {
     error: string | null,
     nextDueInMinutes: number,
   ): Promise<{ previous: boolean } | undefined> {
-    const { rows } = await runSql<{ previous: boolean }>(
-      this.txHost.tx,
-      `UPDATE resources r SET is_active = $3, verification_error = $4, last_verified_at = now(),
-         verify_due_at = now() + make_interval(mins => $5)
-       FROM (SELECT id, is_active AS previous FROM resources WHERE organization_id = $1 AND id = $2 FOR UPDATE) old
-       WHERE r.id = old.id
-       RETURNING old.previous`,
-      [organizationId, id, ok, error, nextDueInMinutes],
-    );
-    return rows[0];
+    // The CTE locks the row and reads the state before the UPDATE: one statement, no second round trip.
+    const old = this.resources
+      .createQueryBuilder('r')
+      .select('r.isActive', 'previous')
+      .where('r.organizationId = :organizationId AND r.id = :id', { organizationId, id })
+      .setLock('pessimistic_write');
+    const updated = await this.resources
+      .createQueryBuilder()
+      .update()
+      .addCommonTableExpression(old, 'old')
+      .set({
+        isActive: ok,
+        verificationError: error,
+        lastVerifiedAt: () => 'now()',
+        verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
+      })
+      .where('organization_id = :organizationId AND id = :id', { organizationId, id })
+      .setParameter('nextDueInMinutes', nextDueInMinutes)
+      .returning('(SELECT previous FROM old) AS previous')
+      .updateEntity(false)
+      .execute();
+    return (updated.raw as Array<{ previous: boolean }>)[0];
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
   saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
-    return postponeVerification(this.txHost.tx, 'resources', { organizationId, id }, reason, retryInMinutes);
+    return postponeVerification(this.resources, { organizationId, id }, reason, retryInMinutes);
   }
 
   claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
-    return claimDueRows(this.txHost.tx, 'resources', limit, leaseMinutes);
+    return claimDueRows(this.resources, limit, leaseMinutes);
   }
 }
 

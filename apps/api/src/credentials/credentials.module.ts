@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProvidersModule, ProvidersOptions } from '@app/providers';
 import { CredentialAccessAdapter } from './credential-access.adapter';
 import { CredentialCipher, parseKeyring } from './credential-cipher';
 import { CREDENTIAL_SETTINGS, CredentialSettings } from './credential-settings';
 import { CredentialVerifier } from './credential-verifier';
+import { Credential } from './credential.entity';
 import { CredentialsController } from './credentials.controller';
 import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
@@ -19,7 +21,7 @@ export class CredentialsModule {
     const { encryptionKeys, providers, ...settings } = options;
     return {
       module: CredentialsModule,
-      imports: [ProvidersModule.register(providers)],
+      imports: [TypeOrmModule.forFeature([Credential]), ProvidersModule.register(providers)],
       controllers: [CredentialsController],
       providers: [
         { provide: CREDENTIAL_SETTINGS, useValue: settings },

@@ -1,10 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION } from '@app/common';
-import { claimDueRows, DueRow, postponeVerification, runSql, TxHost } from '@app/database';
+import { claimDueRows, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
+import { Resource } from '@app/resources';
 import { EncryptedSecret } from './credential-cipher';
+import { Credential } from './credential.entity';
 import { CredentialNameTakenError } from './credential.errors';
 
+/** The public columns, raw (database names), plus how many resources use the credential. */
 export interface CredentialRow {
   id: string;
   organization_id: string;
@@ -27,16 +31,35 @@ export interface SealedCredential {
   secret: EncryptedSecret;
 }
 
+export interface CredentialSummary {
+  id: string;
+  name: string;
+  provider: ProviderName;
+}
+
 export interface VerificationResult {
   isValid: boolean | null;
   verificationError: string | null;
 }
 
-const SELECT_CREDENTIAL = `
-  SELECT c.id, c.organization_id, c.name, c.provider, c.credential_type, c.is_valid, c.last_verified_at,
-         c.verification_error, c.created_at, c.updated_at,
-         (SELECT count(*)::int FROM resources r WHERE r.organization_id = c.organization_id AND r.credential_id = c.id) AS resource_count
-  FROM credentials c`;
+/** What the repository runs on: the request's transaction host, or one given manager (keys:rewrap). */
+export interface ManagerSource {
+  readonly tx: EntityManager;
+}
+
+/** Entity properties read raw, under their database names (see selectColumns). */
+const SUMMARY_COLUMNS = ['id', 'name', 'provider'] as const;
+const PUBLIC_COLUMNS = [
+  ...SUMMARY_COLUMNS,
+  'organizationId',
+  'credentialType',
+  'isValid',
+  'lastVerifiedAt',
+  'verificationError',
+  'createdAt',
+  'updatedAt',
+] as const;
+const SEALED_COLUMNS = [...SUMMARY_COLUMNS, 'organizationId', 'ciphertext', 'iv', 'authTag', 'keyVersion'] as const;
 
 interface SealedRow {
   id: string;
@@ -59,10 +82,46 @@ function toSealed(row: SealedRow): SealedCredential {
   };
 }
 
-/** Every statement is scoped by organization id: a cross-tenant read cannot be written by accident. */
+/**
+ * The one owner of the credentials table. Every statement is scoped by organization id, so a
+ * cross-tenant read cannot be written by accident (the rewrap methods say so where they are not).
+ * Reads return raw rows: the hot paths (one credential, a list of 1,000) skip entity hydration.
+ */
 @Injectable()
 export class CredentialsRepository {
-  constructor(private readonly txHost: TxHost) {}
+  constructor(@Inject(TxHost) private readonly txHost: ManagerSource) {}
+
+  /** The same methods on a given manager: the keys:rewrap CLI runs outside Nest, in its own transactions. */
+  static on(manager: EntityManager): CredentialsRepository {
+    return new CredentialsRepository({ tx: manager });
+  }
+
+  /** The current transaction's repository when there is one, the pool's otherwise. */
+  private get credentials(): Repository<Credential> {
+    return this.txHost.tx.getRepository(Credential);
+  }
+
+  private get resources(): Repository<Resource> {
+    return this.txHost.tx.getRepository(Resource);
+  }
+
+  private byId(organizationId: string, id: string, columns: ReadonlyArray<keyof Credential & string>): SelectQueryBuilder<Credential> {
+    const query = selectColumns(this.credentials.createQueryBuilder('c'), 'c', columns);
+    return query.where('c.organizationId = :organizationId AND c.id = :id', { organizationId, id });
+  }
+
+  /** Public columns and the resource count, in one statement. */
+  private selectPublic(): SelectQueryBuilder<Credential> {
+    return selectColumns(this.credentials.createQueryBuilder('c'), 'c', PUBLIC_COLUMNS).addSelect(
+      (sub) =>
+        sub
+          .select('count(*)::int')
+          .from(Resource, 'r')
+          // Database names: the outer alias is not known to the sub-query's property mapping.
+          .where('r.organization_id = c.organization_id AND r.credential_id = c.id'),
+      'resource_count',
+    );
+  }
 
   async insert(row: {
     id: string;
@@ -74,88 +133,68 @@ export class CredentialsRepository {
   }): Promise<CredentialRow> {
     try {
       // A new credential has no resources: the row comes back whole, without a second read.
-      const { rows } = await runSql<CredentialRow>(
-        this.txHost.tx,
-        `INSERT INTO credentials (id, organization_id, name, provider, credential_type, ciphertext, iv, auth_tag, key_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         RETURNING id, organization_id, name, provider, credential_type, is_valid, last_verified_at, verification_error,
-                   created_at, updated_at, 0 AS resource_count`,
-        [
-          row.id,
-          row.organizationId,
-          row.name,
-          row.provider,
-          row.credentialType,
-          row.secret.ciphertext,
-          row.secret.iv,
-          row.secret.authTag,
-          row.secret.keyVersion,
-        ],
-      );
-      return rows[0];
+      const result = await this.credentials
+        .createQueryBuilder()
+        .insert()
+        .values({
+          id: row.id,
+          organizationId: row.organizationId,
+          name: row.name,
+          provider: row.provider as ProviderName,
+          credentialType: row.credentialType,
+          ciphertext: row.secret.ciphertext,
+          iv: row.secret.iv,
+          authTag: row.secret.authTag,
+          keyVersion: row.secret.keyVersion,
+        })
+        .returning([...PUBLIC_COLUMNS])
+        .updateEntity(false)
+        .execute();
+      return { ...(result.raw as Omit<CredentialRow, 'resource_count'>[])[0], resource_count: 0 };
     } catch (error) {
       throw this.translate(error, row.name);
     }
   }
 
   async findById(organizationId: string, id: string): Promise<CredentialRow | undefined> {
-    const { rows } = await runSql<CredentialRow>(this.txHost.tx, `${SELECT_CREDENTIAL} WHERE c.organization_id = $1 AND c.id = $2`, [
-      organizationId,
-      id,
-    ]);
-    return rows[0];
+    return this.selectPublic()
+      .where('c.organizationId = :organizationId AND c.id = :id', { organizationId, id })
+      .getRawOne<CredentialRow>();
   }
 
   /** Just what linking a resource needs: no resource count. */
-  async findSummary(organizationId: string, id: string): Promise<{ id: string; name: string; provider: ProviderName } | undefined> {
-    const { rows } = await runSql<{ id: string; name: string; provider: ProviderName }>(
-      this.txHost.tx,
-      `SELECT id, name, provider FROM credentials WHERE organization_id = $1 AND id = $2`,
-      [organizationId, id],
-    );
-    return rows[0];
+  async findSummary(organizationId: string, id: string): Promise<CredentialSummary | undefined> {
+    return this.byId(organizationId, id, SUMMARY_COLUMNS).getRawOne<CredentialSummary>();
   }
 
   async list(organizationId: string): Promise<CredentialRow[]> {
-    const { rows } = await runSql<CredentialRow>(
-      this.txHost.tx,
-      `${SELECT_CREDENTIAL} WHERE c.organization_id = $1 ORDER BY c.created_at DESC, c.id DESC`,
-      [organizationId],
-    );
-    return rows;
+    return this.selectPublic()
+      .where('c.organizationId = :organizationId', { organizationId })
+      .orderBy('c.createdAt', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .getRawMany<CredentialRow>();
   }
 
   /** Row lock for the rest of the transaction: resource inserts and moves onto it wait. */
-  async lock(organizationId: string, id: string): Promise<{ id: string; name: string; provider: ProviderName } | undefined> {
-    const { rows } = await runSql<{ id: string; name: string; provider: ProviderName }>(
-      this.txHost.tx,
-      `SELECT id, name, provider FROM credentials WHERE organization_id = $1 AND id = $2 FOR UPDATE`,
-      [organizationId, id],
-    );
-    return rows[0];
+  async lock(organizationId: string, id: string): Promise<CredentialSummary | undefined> {
+    return this.byId(organizationId, id, SUMMARY_COLUMNS).setLock('pessimistic_write').getRawOne<CredentialSummary>();
   }
 
   async countResources(organizationId: string, id: string): Promise<number> {
-    const { rows } = await runSql<{ count: number }>(
-      this.txHost.tx,
-      `SELECT count(*)::int AS count FROM resources WHERE organization_id = $1 AND credential_id = $2`,
-      [organizationId, id],
-    );
-    return rows[0].count;
+    return this.resources
+      .createQueryBuilder('r')
+      .where('r.organizationId = :organizationId AND r.credentialId = :id', { organizationId, id })
+      .getCount();
   }
 
   /** A foreign-key violation (23503) propagates: the service turns it into CREDENTIAL_IN_USE. */
   async delete(organizationId: string, id: string): Promise<void> {
-    await runSql(this.txHost.tx, `DELETE FROM credentials WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+    await this.credentials.delete({ organizationId, id });
   }
 
   async rename(organizationId: string, id: string, name: string): Promise<void> {
     try {
-      await runSql(this.txHost.tx, `UPDATE credentials SET name = $3, updated_at = now() WHERE organization_id = $1 AND id = $2`, [
-        organizationId,
-        id,
-        name,
-      ]);
+      await this.credentials.update({ organizationId, id }, { name, updatedAt: () => 'now()' });
     } catch (error) {
       throw this.translate(error, name);
     }
@@ -163,23 +202,25 @@ export class CredentialsRepository {
 
   /** New keys: verification starts over, and the job picks the row up at once. */
   async replaceSecret(organizationId: string, id: string, secret: EncryptedSecret): Promise<void> {
-    await runSql(
-      this.txHost.tx,
-      `UPDATE credentials SET ciphertext = $3, iv = $4, auth_tag = $5, key_version = $6, is_valid = NULL,
-         last_verified_at = NULL, verification_error = NULL, verify_due_at = now(), updated_at = now()
-       WHERE organization_id = $1 AND id = $2`,
-      [organizationId, id, secret.ciphertext, secret.iv, secret.authTag, secret.keyVersion],
+    await this.credentials.update(
+      { organizationId, id },
+      {
+        ciphertext: secret.ciphertext,
+        iv: secret.iv,
+        authTag: secret.authTag,
+        keyVersion: secret.keyVersion,
+        isValid: null,
+        lastVerifiedAt: null,
+        verificationError: null,
+        verifyDueAt: () => 'now()',
+        updatedAt: () => 'now()',
+      },
     );
   }
 
   async findSealed(organizationId: string, id: string): Promise<SealedCredential | undefined> {
-    const { rows } = await runSql<SealedRow>(
-      this.txHost.tx,
-      `SELECT id, organization_id, name, provider, ciphertext, iv, auth_tag, key_version
-       FROM credentials WHERE organization_id = $1 AND id = $2`,
-      [organizationId, id],
-    );
-    return rows[0] ? toSealed(rows[0]) : undefined;
+    const row = await this.byId(organizationId, id, SEALED_COLUMNS).getRawOne<SealedRow>();
+    return row ? toSealed(row) : undefined;
   }
 
   /** Returns the previous validity, so callers can tell whether anything changed. */
@@ -189,34 +230,83 @@ export class CredentialsRepository {
     result: VerificationResult,
     nextDueInMinutes: number,
   ): Promise<{ previous: boolean | null } | undefined> {
-    const { rows } = await runSql<{ previous: boolean | null }>(
-      this.txHost.tx,
-      `UPDATE credentials c SET is_valid = $3, verification_error = $4, last_verified_at = now(),
-         verify_due_at = now() + make_interval(mins => $5)
-       FROM (SELECT id, is_valid AS previous FROM credentials WHERE organization_id = $1 AND id = $2 FOR UPDATE) old
-       WHERE c.id = old.id
-       RETURNING old.previous`,
-      [organizationId, id, result.isValid, result.verificationError, nextDueInMinutes],
-    );
-    return rows[0];
+    // The CTE locks the row and reads the verdict before the UPDATE: one statement, no second round trip.
+    const old = this.credentials
+      .createQueryBuilder('c')
+      .select('c.isValid', 'previous')
+      .where('c.organizationId = :organizationId AND c.id = :id', { organizationId, id })
+      .setLock('pessimistic_write');
+    const updated = await this.credentials
+      .createQueryBuilder()
+      .update()
+      .addCommonTableExpression(old, 'old')
+      .set({
+        isValid: result.isValid,
+        verificationError: result.verificationError,
+        lastVerifiedAt: () => 'now()',
+        verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
+      })
+      .where('organization_id = :organizationId AND id = :id', { organizationId, id })
+      .setParameter('nextDueInMinutes', nextDueInMinutes)
+      .returning('(SELECT previous FROM old) AS previous')
+      .updateEntity(false)
+      .execute();
+    return (updated.raw as Array<{ previous: boolean | null }>)[0];
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
   saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
-    return postponeVerification(this.txHost.tx, 'credentials', { organizationId, id }, reason, retryInMinutes);
+    return postponeVerification(this.credentials, { organizationId, id }, reason, retryInMinutes);
   }
 
   claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
-    return claimDueRows(this.txHost.tx, 'credentials', limit, leaseMinutes);
+    return claimDueRows(this.credentials, limit, leaseMinutes);
   }
 
   async moveResources(organizationId: string, fromId: string, toId: string): Promise<number> {
-    const { rowCount } = await runSql(
-      this.txHost.tx,
-      `UPDATE resources SET credential_id = $3, updated_at = now() WHERE organization_id = $1 AND credential_id = $2`,
-      [organizationId, fromId, toId],
+    const result = await this.resources.update({ organizationId, credentialId: fromId }, { credentialId: toId, updatedAt: () => 'now()' });
+    return result.affected ?? 0;
+  }
+
+  /**
+   * keys:rewrap: locks up to `limit` rows sealed under another key than `activeVersion`,
+   * skipping rows live requests hold and the ids in `skip`. Across organizations unless one
+   * is given: re-encryption is an operator's job over the whole table.
+   */
+  async lockSealedOnOlderKeys(
+    activeVersion: number,
+    limit: number,
+    organizationId: string | null,
+    skip: string[],
+  ): Promise<SealedCredential[]> {
+    const query = selectColumns(this.credentials.createQueryBuilder('c'), 'c', SEALED_COLUMNS).where('c.keyVersion <> :activeVersion', {
+      activeVersion,
+    });
+    if (organizationId) {
+      query.andWhere('c.organizationId = :organizationId', { organizationId });
+    }
+    if (skip.length > 0) {
+      query.andWhere('c.id NOT IN (:...skip)', { skip });
+    }
+    const rows = await query.orderBy('c.id').limit(limit).setLock('pessimistic_write').setOnLocked('skip_locked').getRawMany<SealedRow>();
+    return rows.map(toSealed);
+  }
+
+  /** keys:rewrap: the same secret under another key; validity and timestamps stay as they are. */
+  async storeRewrapped(organizationId: string, id: string, secret: EncryptedSecret): Promise<void> {
+    await this.credentials.update(
+      { organizationId, id },
+      { ciphertext: secret.ciphertext, iv: secret.iv, authTag: secret.authTag, keyVersion: secret.keyVersion },
     );
-    return rowCount;
+  }
+
+  /** keys:rewrap: rows still sealed under another key than `activeVersion`. */
+  async countOnOlderKeys(activeVersion: number, organizationId: string | null): Promise<number> {
+    const query = this.credentials.createQueryBuilder('c').where('c.keyVersion <> :activeVersion', { activeVersion });
+    if (organizationId) {
+      query.andWhere('c.organizationId = :organizationId', { organizationId });
+    }
+    return query.getCount();
   }
 
   private translate(error: unknown, name: string): unknown {

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION, Role } from '@app/common';
-import { runSql, TxHost } from '@app/database';
+import { selectColumns, TxHost } from '@app/database';
 import { OrganizationAlreadyExistsError } from '../auth.errors';
+import { Organization } from './organization.entity';
+import { User } from './user.entity';
 
 export interface UserAccount {
   id: string;
@@ -29,10 +32,8 @@ interface UserAccountRow {
   subscription_tier: string;
 }
 
-const ACCOUNT_SELECT = `
-  SELECT u.id, u.email, u.name, u.role, u.is_active, u.password_hash, u.organization_id,
-         o.name AS organization_name, o.slug AS organization_slug, o.subscription_tier
-  FROM users u JOIN organizations o ON o.id = u.organization_id`;
+/** User properties read raw, under their database names (see selectColumns). */
+const ACCOUNT_COLUMNS = ['id', 'email', 'name', 'role', 'isActive', 'passwordHash', 'organizationId'] as const;
 
 function toAccount(row: UserAccountRow): UserAccount {
   return {
@@ -49,18 +50,39 @@ function toAccount(row: UserAccountRow): UserAccount {
   };
 }
 
-/** Organizations and their users: the identity tables. */
+/** Organizations and their users: the identity tables. Reads are raw rows, one statement each. */
 @Injectable()
 export class UserRepository {
   constructor(private readonly txHost: TxHost) {}
 
+  /** The current transaction's repositories when there is one, the pool's otherwise. */
+  private get users(): Repository<User> {
+    return this.txHost.tx.getRepository(User);
+  }
+
+  private get organizations(): Repository<Organization> {
+    return this.txHost.tx.getRepository(Organization);
+  }
+
+  /** A user with the organization it belongs to. */
+  private selectAccount(): SelectQueryBuilder<User> {
+    return selectColumns(this.users.createQueryBuilder('u'), 'u', ACCOUNT_COLUMNS)
+      .addSelect('o.name', 'organization_name')
+      .addSelect('o.slug', 'organization_slug')
+      .addSelect('o.subscriptionTier', 'subscription_tier')
+      .innerJoin(Organization, 'o', 'o.id = u.organizationId');
+  }
+
   async createOrganization(name: string, slug: string): Promise<string> {
     try {
-      const { rows } = await runSql<{ id: string }>(this.txHost.tx, `INSERT INTO organizations (name, slug) VALUES ($1, $2) RETURNING id`, [
-        name,
-        slug,
-      ]);
-      return rows[0].id;
+      const result = await this.organizations
+        .createQueryBuilder()
+        .insert()
+        .values({ name, slug })
+        .returning(['id'])
+        .updateEntity(false)
+        .execute();
+      return (result.raw as Array<{ id: string }>)[0].id;
     } catch (error) {
       if (isPgError(error, PG_UNIQUE_VIOLATION, 'uq_organizations_slug')) {
         throw new OrganizationAlreadyExistsError(slug);
@@ -70,47 +92,51 @@ export class UserRepository {
   }
 
   async createUser(organizationId: string, email: string, name: string | null, passwordHash: string, role: Role): Promise<string> {
-    const { rows } = await runSql<{ id: string }>(
-      this.txHost.tx,
-      `INSERT INTO users (organization_id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [organizationId, email, name, passwordHash, role],
-    );
-    return rows[0].id;
+    const result = await this.users
+      .createQueryBuilder()
+      .insert()
+      .values({ organizationId, email, name, passwordHash, role })
+      .returning(['id'])
+      .updateEntity(false)
+      .execute();
+    return (result.raw as Array<{ id: string }>)[0].id;
   }
 
   async findAccountForLogin(organizationSlug: string, email: string): Promise<UserAccount | undefined> {
-    const { rows } = await runSql<UserAccountRow>(this.txHost.tx, `${ACCOUNT_SELECT} WHERE o.slug = $1 AND u.email = $2`, [
-      organizationSlug,
-      email,
-    ]);
-    return rows[0] ? toAccount(rows[0]) : undefined;
+    const row = await this.selectAccount()
+      .where('o.slug = :organizationSlug AND u.email = :email', { organizationSlug, email })
+      .getRawOne<UserAccountRow>();
+    return row ? toAccount(row) : undefined;
   }
 
   async findOrganizationIdBySlug(slug: string): Promise<string | undefined> {
-    const { rows } = await runSql<{ id: string }>(this.txHost.tx, `SELECT id FROM organizations WHERE slug = $1`, [slug]);
-    return rows[0]?.id;
+    const row = await this.organizations
+      .createQueryBuilder('o')
+      .select('o.id', 'id')
+      .where('o.slug = :slug', { slug })
+      .getRawOne<{ id: string }>();
+    return row?.id;
   }
 
   /** Scoped by organization too: a token is only good for the organization it names. */
   async findAccount(organizationId: string, userId: string): Promise<UserAccount | undefined> {
-    const { rows } = await runSql<UserAccountRow>(this.txHost.tx, `${ACCOUNT_SELECT} WHERE u.organization_id = $1 AND u.id = $2`, [
-      organizationId,
-      userId,
-    ]);
-    return rows[0] ? toAccount(rows[0]) : undefined;
+    const row = await this.selectAccount()
+      .where('u.organizationId = :organizationId AND u.id = :userId', { organizationId, userId })
+      .getRawOne<UserAccountRow>();
+    return row ? toAccount(row) : undefined;
   }
 
   /** The per-request check behind every access token: is this user still active, with which role? */
   async findActiveRole(organizationId: string, userId: string): Promise<{ role: Role; email: string } | undefined> {
-    const { rows } = await runSql<{ role: Role; email: string }>(
-      this.txHost.tx,
-      `SELECT role, email FROM users WHERE organization_id = $1 AND id = $2 AND is_active`,
-      [organizationId, userId],
-    );
-    return rows[0];
+    return this.users
+      .createQueryBuilder('u')
+      .select('u.role', 'role')
+      .addSelect('u.email', 'email')
+      .where('u.organizationId = :organizationId AND u.id = :userId AND u.isActive', { organizationId, userId })
+      .getRawOne<{ role: Role; email: string }>();
   }
 
   async touchLastLogin(userId: string): Promise<void> {
-    await runSql(this.txHost.tx, `UPDATE users SET last_login_at = now() WHERE id = $1`, [userId]);
+    await this.users.update({ id: userId }, { lastLoginAt: () => 'now()' });
   }
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/database';
 import { loadConfig } from '../../config/app-config';
+import { ENTITIES } from '../../entities';
 import { CredentialCipher, parseKeyring } from '../credential-cipher';
 import { rewrapCredentials } from './credential-rewrap';
 
@@ -10,7 +11,13 @@ async function main(): Promise<void> {
   const { config } = loadConfig(process.env);
   const cipher = new CredentialCipher(parseKeyring(config.credentialEncryptionKeys));
   const dataSource = new DataSource(
-    buildDataSourceOptions({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrationsRun: false, poolSize: 2 }),
+    buildDataSourceOptions({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      migrationsRun: false,
+      poolSize: 2,
+      entities: ENTITIES,
+    }),
   );
   await dataSource.initialize();
   try {
