@@ -48,6 +48,8 @@ export const AUDIT_DETAIL_KEYS = [
   'isValid',
   'isActive',
   'keysRotated',
+  'revokedAtProvider',
+  'revokedKeyId',
   'email',
   'organizationSlug',
   'reason',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { Principal, ValidationError } from '@app/common';
-import { Transactional, TxHost } from '@app/database';
+import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { InvalidLoginError, InvalidRefreshTokenError } from './auth.errors';
 import { AuthResponseDto, AuthUserDto, LoginDto, RegisterDto } from './dto/auth.dto';
@@ -81,48 +81,50 @@ export class AuthService {
     return outcome.response;
   }
 
-  @Transactional()
-  private async rotate(tokenHash: string): Promise<RefreshOutcome> {
-    const record = await this.refreshTokens.findByHashForUpdate(tokenHash);
-    if (!record) {
-      return { kind: 'refused' };
-    }
-    if (record.usedAt || record.revokedAt) {
-      // A rotated token presented again means it was copied: end the whole family.
-      await this.refreshTokens.revokeFamily(record.familyId);
-      return { kind: 'refused' };
-    }
-    if (record.expiresAt.getTime() <= Date.now()) {
-      return { kind: 'refused' };
-    }
-    const account = await this.users.findAccount(record.organizationId, record.userId);
-    if (!account || !account.isActive) {
-      await this.refreshTokens.revokeFamily(record.familyId);
-      return { kind: 'refused' };
-    }
-    await this.refreshTokens.markUsed(record.id);
-    return { kind: 'rotated', response: await this.issueTokens(account, record.familyId) };
+  private rotate(tokenHash: string): Promise<RefreshOutcome> {
+    return this.txHost.withTransaction(async () => {
+      const record = await this.refreshTokens.findByHashForUpdate(tokenHash);
+      if (!record) {
+        return { kind: 'refused' };
+      }
+      if (record.usedAt || record.revokedAt) {
+        // A rotated token presented again means it was copied: end the whole family.
+        await this.refreshTokens.revokeFamily(record.familyId);
+        return { kind: 'refused' };
+      }
+      if (record.expiresAt.getTime() <= Date.now()) {
+        return { kind: 'refused' };
+      }
+      const account = await this.users.findAccount(record.organizationId, record.userId);
+      if (!account || !account.isActive) {
+        await this.refreshTokens.revokeFamily(record.familyId);
+        return { kind: 'refused' };
+      }
+      await this.refreshTokens.markUsed(record.id);
+      return { kind: 'rotated', response: await this.issueTokens(account, record.familyId) };
+    });
   }
 
-  @Transactional()
-  async logout(refreshToken: string | undefined): Promise<Record<string, never>> {
-    if (!refreshToken) {
+  logout(refreshToken: string | undefined): Promise<Record<string, never>> {
+    return this.txHost.withTransaction(async () => {
+      if (!refreshToken) {
+        return {};
+      }
+      const record = await this.refreshTokens.findByHashForUpdate(hashRefreshToken(refreshToken));
+      if (record) {
+        await this.refreshTokens.revokeFamily(record.familyId);
+        const account = await this.users.findAccount(record.organizationId, record.userId);
+        await this.audit.record({
+          eventType: 'USER_LOGOUT',
+          organizationId: record.organizationId,
+          actor: { id: record.userId, email: account?.email ?? null, type: 'USER' },
+          targetType: 'USER',
+          targetId: record.userId,
+          targetName: account?.email ?? null,
+        });
+      }
       return {};
-    }
-    const record = await this.refreshTokens.findByHashForUpdate(hashRefreshToken(refreshToken));
-    if (record) {
-      await this.refreshTokens.revokeFamily(record.familyId);
-      const account = await this.users.findAccount(record.organizationId, record.userId);
-      await this.audit.record({
-        eventType: 'USER_LOGOUT',
-        organizationId: record.organizationId,
-        actor: { id: record.userId, email: account?.email ?? null, type: 'USER' },
-        targetType: 'USER',
-        targetId: record.userId,
-        targetName: account?.email ?? null,
-      });
-    }
-    return {};
+    });
   }
 
   async me(principal: Principal): Promise<AuthUserDto> {

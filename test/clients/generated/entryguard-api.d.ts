@@ -204,14 +204,14 @@ export interface paths {
         post?: never;
         /**
          * Permanently delete a credential that no resource uses
-         * @description Permanently deletes a cloud credential from your organization. This operation cannot be undone. A credential still linked to resources is refused with 400 CREDENTIAL_IN_USE: first delete those resources or move them to another credential (PATCH /api/v1/resources/{id} with credentialId, or POST /api/v1/credentials/{id}/migrate-resources). Historical audit logs referencing the credential are preserved. Requires ORG_ADMIN.
+         * @description Permanently deletes a cloud credential from your organization. This operation cannot be undone. A credential still linked to resources is refused with 400 CREDENTIAL_IN_USE: first delete those resources or move them to another credential (PATCH /api/v1/resources/{id} with credentialId, or POST /api/v1/credentials/{id}/migrate-resources). Historical audit logs referencing the credential are preserved. Requires ORG_ADMIN. With revokeAtProvider=true, the key is first deactivated at the provider (AWS: iam:UpdateAccessKey with Status=Inactive, called with the credential's own keys, which need iam:UpdateAccessKey on their own IAM user); if the provider refuses or cannot be reached, 400 PROVIDER_REVOCATION_FAILED and nothing is deleted. APISIX, GCP and Azure keys cannot be revoked this way (400 VALIDATION_ERROR).
          */
         delete: operations["deleteCredential"];
         options?: never;
         head?: never;
         /**
          * Rename, or rotate keys in place (resources keep working)
-         * @description Renames the credential, or rotates its keys in place: credentialData is re-encrypted, isValid goes back to null and verification runs again, and resources keep using the credential with no re-linking. provider and credentialType cannot change. Requires ORG_ADMIN.
+         * @description Renames the credential, or rotates its keys in place: credentialData is re-encrypted, isValid goes back to null and verification runs again, and resources keep using the credential with no re-linking. provider and credentialType cannot change. Requires ORG_ADMIN. With revokePreviousKeys: true (a compromised key, in one call), the new keys are checked first (sts:GetCallerIdentity, same AWS account as the old key), then the old access key is deactivated with the new keys (iam:UpdateAccessKey on the key's own IAM user), then the new keys are stored; a failure answers 400 VERIFICATION_FAILED (new keys) or PROVIDER_REVOCATION_FAILED (revocation) and changes nothing.
          */
         patch: operations["updateCredential"];
         trace?: never;
@@ -343,7 +343,7 @@ export interface components {
              * @example CREDENTIAL_NOT_FOUND
              * @enum {string}
              */
-            error: "VALIDATION_ERROR" | "CREDENTIAL_IN_USE" | "RESOURCE_IN_USE" | "VERIFICATION_FAILED" | "UNAUTHORIZED" | "FORBIDDEN" | "CREDENTIAL_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RESOURCE_ALREADY_EXISTS" | "ORGANIZATION_ALREADY_EXISTS" | "CREDENTIAL_NAME_TAKEN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            error: "VALIDATION_ERROR" | "CREDENTIAL_IN_USE" | "RESOURCE_IN_USE" | "VERIFICATION_FAILED" | "PROVIDER_REVOCATION_FAILED" | "UNAUTHORIZED" | "FORBIDDEN" | "CREDENTIAL_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RESOURCE_ALREADY_EXISTS" | "ORGANIZATION_ALREADY_EXISTS" | "CREDENTIAL_NAME_TAKEN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @example Credential with ID 7c9e6679-7425-40de-944b-e07fc1f90ae7 not found */
             message: string;
             /**
@@ -509,6 +509,8 @@ export interface components {
             credentialData?: {
                 [key: string]: unknown;
             };
+            /** @description With credentialData: check the new keys (same AWS account), deactivate the old access key at AWS with the new keys (iam:UpdateAccessKey on the key's own IAM user), then store the new keys. Any failure changes nothing. */
+            revokePreviousKeys?: boolean;
         };
         MigrateResourcesDto: {
             /**
@@ -695,9 +697,9 @@ export interface operations {
                 resourceType?: "USER" | "ORGANIZATION" | "CREDENTIAL" | "RESOURCE";
                 resourceId?: string;
                 result?: "SUCCESS" | "FAILURE";
-                /** @description Inclusive lower bound (ISO-8601) */
+                /** @description Inclusive lower bound: YYYY-MM-DD (UTC) or YYYY-MM-DDTHH:MM:SS[.fff] with Z or ±HH:MM */
                 from?: string;
-                /** @description Inclusive upper bound (ISO-8601) */
+                /** @description Inclusive upper bound, at the precision written: a date-only value covers that whole day (UTC) */
                 to?: string;
                 /** @description Zero-based page number */
                 page?: number;
@@ -1611,7 +1613,10 @@ export interface operations {
     };
     deleteCredential: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Deactivate the key at the provider before deleting (AWS: iam:UpdateAccessKey with Status=Inactive, called with the credential's own keys; they need that permission on their own IAM user). A refusal answers 400 PROVIDER_REVOCATION_FAILED and deletes nothing. */
+                revokeAtProvider?: "true" | "false";
+            };
             header?: never;
             path: {
                 id: string;
@@ -1627,7 +1632,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_ERROR, CREDENTIAL_IN_USE */
+            /** @description VALIDATION_ERROR, CREDENTIAL_IN_USE, PROVIDER_REVOCATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1635,7 +1640,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
                         /** @enum {string} */
-                        error?: "VALIDATION_ERROR" | "CREDENTIAL_IN_USE";
+                        error?: "VALIDATION_ERROR" | "CREDENTIAL_IN_USE" | "PROVIDER_REVOCATION_FAILED";
                     };
                 };
             };
@@ -1738,7 +1743,7 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialDto"];
                 };
             };
-            /** @description VALIDATION_ERROR */
+            /** @description VALIDATION_ERROR, VERIFICATION_FAILED, PROVIDER_REVOCATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,7 +1751,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
                         /** @enum {string} */
-                        error?: "VALIDATION_ERROR";
+                        error?: "VALIDATION_ERROR" | "VERIFICATION_FAILED" | "PROVIDER_REVOCATION_FAILED";
                     };
                 };
             };

@@ -24,7 +24,7 @@ export interface AppConfig {
   bodyLimitBytes: number;
   rateLimits: { userPerMinute: number; anonymousPerMinute: number; registerPerHour: number; loginPerMinute: number };
   jobs: { enabled: boolean; verifyIntervalMinutes: number; pollSeconds: number };
-  providers: { awsEndpointUrl?: string; timeoutMs: number; allowedNetworks: string[] };
+  providers: { awsEndpointUrl?: string; awsIamEndpointUrl?: string; timeoutMs: number; allowedNetworks: string[] };
 }
 
 /** A bad value stops the process with a message that names the variable. */
@@ -261,6 +261,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     },
     providers: {
       awsEndpointUrl: url(env, 'AWS_ENDPOINT_URL', ['http:', 'https:']),
+      awsIamEndpointUrl: url(env, 'AWS_ENDPOINT_URL_IAM', ['http:', 'https:']),
       timeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
       allowedNetworks: cidrList(env, 'PROVIDER_ALLOWED_NETWORKS'),
     },

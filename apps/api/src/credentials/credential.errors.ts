@@ -23,3 +23,19 @@ export class CredentialNameTakenError extends DomainError {
     super(`A credential named '${name}' already exists in this organization`);
   }
 }
+
+/** §19: the provider refused to deactivate the key, or could not be asked; nothing was changed. */
+export class ProviderRevocationFailedError extends DomainError {
+  readonly code = 'PROVIDER_REVOCATION_FAILED';
+  constructor(reason: string) {
+    super(`The provider did not revoke the key, so nothing was changed. ${reason}`);
+  }
+}
+
+/** §19: the new keys of a rotation do not work, or belong to another account; nothing was changed. */
+export class NewKeysRejectedError extends DomainError {
+  readonly code = 'VERIFICATION_FAILED';
+  constructor(reason: string) {
+    super(`The new keys were not accepted, so nothing was changed. ${reason}`);
+  }
+}

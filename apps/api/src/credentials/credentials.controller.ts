@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, Principal, UuidParam } from '@app/common';
@@ -8,6 +8,7 @@ import { CredentialsService } from './credentials.service';
 import {
   CreateCredentialDto,
   CredentialDto,
+  DeleteCredentialQueryDto,
   MigrateResourcesDto,
   MigrateResourcesResponseDto,
   UpdateCredentialDto,
@@ -75,10 +76,17 @@ export class CredentialsController {
     operationId: 'updateCredential',
     summary: 'Rename, or rotate keys in place (resources keep working)',
     description:
-      'Renames the credential, or rotates its keys in place: credentialData is re-encrypted, isValid goes back to null and verification runs again, and resources keep using the credential with no re-linking. provider and credentialType cannot change. Requires ORG_ADMIN.',
+      "Renames the credential, or rotates its keys in place: credentialData is re-encrypted, isValid goes back to null and verification runs again, and resources keep using the credential with no re-linking. provider and credentialType cannot change. Requires ORG_ADMIN. With revokePreviousKeys: true (a compromised key, in one call), the new keys are checked first (sts:GetCallerIdentity, same AWS account as the old key), then the old access key is deactivated with the new keys (iam:UpdateAccessKey on the key's own IAM user), then the new keys are stored; a failure answers 400 VERIFICATION_FAILED (new keys) or PROVIDER_REVOCATION_FAILED (revocation) and changes nothing.",
   })
   @ApiOkResponse({ type: CredentialDto })
-  @ApiErrorResponses(...ADMIN_ERRORS, ...BODY_ERRORS, 'CREDENTIAL_NOT_FOUND', 'CREDENTIAL_NAME_TAKEN')
+  @ApiErrorResponses(
+    ...ADMIN_ERRORS,
+    ...BODY_ERRORS,
+    'CREDENTIAL_NOT_FOUND',
+    'CREDENTIAL_NAME_TAKEN',
+    'VERIFICATION_FAILED',
+    'PROVIDER_REVOCATION_FAILED',
+  )
   update(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Body() dto: UpdateCredentialDto): Promise<CredentialDto> {
     return this.credentials.update(principal, id, dto);
   }
@@ -90,12 +98,12 @@ export class CredentialsController {
     operationId: 'deleteCredential',
     summary: 'Permanently delete a credential that no resource uses',
     description:
-      'Permanently deletes a cloud credential from your organization. This operation cannot be undone. A credential still linked to resources is refused with 400 CREDENTIAL_IN_USE: first delete those resources or move them to another credential (PATCH /api/v1/resources/{id} with credentialId, or POST /api/v1/credentials/{id}/migrate-resources). Historical audit logs referencing the credential are preserved. Requires ORG_ADMIN.',
+      "Permanently deletes a cloud credential from your organization. This operation cannot be undone. A credential still linked to resources is refused with 400 CREDENTIAL_IN_USE: first delete those resources or move them to another credential (PATCH /api/v1/resources/{id} with credentialId, or POST /api/v1/credentials/{id}/migrate-resources). Historical audit logs referencing the credential are preserved. Requires ORG_ADMIN. With revokeAtProvider=true, the key is first deactivated at the provider (AWS: iam:UpdateAccessKey with Status=Inactive, called with the credential's own keys, which need iam:UpdateAccessKey on their own IAM user); if the provider refuses or cannot be reached, 400 PROVIDER_REVOCATION_FAILED and nothing is deleted. APISIX, GCP and Azure keys cannot be revoked this way (400 VALIDATION_ERROR).",
   })
   @ApiNoContentResponse({ description: 'Deleted; no body' })
-  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_IN_USE', 'CREDENTIAL_NOT_FOUND')
-  delete(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<void> {
-    return this.credentials.delete(principal, id);
+  @ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'CREDENTIAL_IN_USE', 'CREDENTIAL_NOT_FOUND', 'PROVIDER_REVOCATION_FAILED')
+  delete(@CurrentPrincipal() principal: Principal, @UuidParam() id: string, @Query() query: DeleteCredentialQueryDto): Promise<void> {
+    return this.credentials.delete(principal, id, query);
   }
 
   @Post(':id/verify')

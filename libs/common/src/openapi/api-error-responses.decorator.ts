@@ -15,6 +15,8 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   CREDENTIAL_IN_USE: 'Cannot delete credential linked to 3 active resources. Delete or reassign resources first.',
   RESOURCE_IN_USE: 'Cannot delete resource with active sessions. Stop all active sessions first.',
   VERIFICATION_FAILED: 'Resource verification failed: AWS says security group sg-0abc123def4567890 does not exist in eu-west-1.',
+  PROVIDER_REVOCATION_FAILED:
+    'The provider did not revoke the key, so nothing was changed. AWS denied UpdateAccessKey: these keys lack the permission iam:UpdateAccessKey.',
   UNAUTHORIZED: 'Missing or invalid authentication token',
   FORBIDDEN: 'This action requires the ORG_ADMIN role',
   CREDENTIAL_NOT_FOUND: 'Credential with ID 7c9e6679-7425-40de-944b-e07fc1f90ae7 not found',

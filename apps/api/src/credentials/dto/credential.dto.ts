@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsObject, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { IsOmittable } from '@app/common';
 import { CREDENTIAL_TYPE_BY_PROVIDER, PROVIDERS } from '@app/providers';
 
@@ -52,6 +52,25 @@ export class UpdateCredentialDto {
   @IsOmittable()
   @IsObject()
   credentialData?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description:
+      "With credentialData: check the new keys (same AWS account), deactivate the old access key at AWS with the new keys (iam:UpdateAccessKey on the key's own IAM user), then store the new keys. Any failure changes nothing.",
+  })
+  @IsOmittable()
+  @IsBoolean()
+  revokePreviousKeys?: boolean;
+}
+
+export class DeleteCredentialQueryDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description:
+      "Deactivate the key at the provider before deleting (AWS: iam:UpdateAccessKey with Status=Inactive, called with the credential's own keys; they need that permission on their own IAM user). A refusal answers 400 PROVIDER_REVOCATION_FAILED and deletes nothing.",
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  revokeAtProvider?: 'true' | 'false';
 }
 
 export class MigrateResourcesDto {
