@@ -16,17 +16,27 @@ export interface DueRow {
 /**
  * Claims rows due for verification. Pushing `verify_due_at` forward by a lease inside the
  * claim, with SKIP LOCKED, means no two instances take the same row in a round, and a row
- * whose instance died becomes due again when the lease runs out.
+ * whose instance died becomes due again when the lease runs out. At most `perOrganization`
+ * rows of one organization are taken per round, so one tenant's backlog (say, dead endpoints
+ * that each take a timeout) cannot fill the batch and starve everyone else (§18).
  */
 export async function claimDueRows<T extends VerifiableEntity>(
   repository: Repository<T>,
   limit: number,
   leaseMinutes: number,
+  perOrganization: number,
 ): Promise<DueRow[]> {
+  const table = repository.metadata.tableName;
   const due = repository
     .createQueryBuilder('due')
     .select('due.id')
     .where('due.verifyDueAt <= now()')
+    // A window function over a derived table has no query-builder form.
+    .andWhere(
+      `due.id IN (SELECT ranked.id FROM (SELECT id, row_number() OVER (PARTITION BY organization_id ORDER BY verify_due_at, id) AS rank
+        FROM ${table} WHERE verify_due_at <= now()) ranked WHERE ranked.rank <= :perOrganization)`,
+      { perOrganization },
+    )
     .orderBy('due.verifyDueAt')
     .limit(limit)
     .setLock('pessimistic_write')

@@ -6,9 +6,12 @@ import { AuditService } from '@app/audit';
 import { isTransientFailure, ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
 import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
-import { ResourceRow, ResourcesRepository } from './resources.repository';
+import { ResourceRow, ResourcesRepository, STALE_VERDICT } from './resources.repository';
 
 const BATCH = 20;
+/** Per round: no organization takes more than this many rows, and this many provider calls run at once. */
+const PER_ORGANIZATION = 5;
+const CONCURRENCY = 5;
 const LEASE_MINUTES = 5;
 /** When a background round could not reach the provider, ask again this soon rather than in 30 minutes. */
 const RETRY_UNREACHABLE_MINUTES = 5;
@@ -16,6 +19,8 @@ const RETRY_UNREACHABLE_MINUTES = 5;
 export interface ResourceCheck {
   ok: boolean;
   reason: string | null;
+  /** Not saved: the resource changed while the provider was asked. */
+  stale?: boolean;
 }
 
 /** Checks a resource through its provider: on demand, after create or change, and every interval. */
@@ -39,7 +44,9 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
       intervalMs: settings.pollSeconds * 1000,
       batchSize: BATCH,
       cls,
-      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES),
+      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES, PER_ORGANIZATION),
+      concurrency: CONCURRENCY,
+      fairnessKey: (due) => due.organizationId,
       process: (due) => this.verifyDue(due),
     });
   }
@@ -65,14 +72,11 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
       return { ok: row.is_active, reason: outcome.reason };
     }
     const check: ResourceCheck = outcome.ok ? { ok: true, reason: null } : { ok: false, reason: outcome.reason };
-    await this.txHost.withTransaction(async () => {
-      const saved = await this.repository.saveVerification(
-        row.organization_id,
-        row.id,
-        check.ok,
-        check.reason,
-        this.settings.verifyIntervalMinutes,
-      );
+    const stale = await this.txHost.withTransaction(async () => {
+      const saved = await this.repository.saveVerification(row, check.ok, check.reason, this.settings.verifyIntervalMinutes);
+      if (saved === STALE_VERDICT) {
+        return true; // moved, retargeted or its keys rotated while we asked: the verdict is about the old state
+      }
       if (saved && (explicit || saved.previous !== check.ok)) {
         await this.audit.record({
           eventType: 'RESOURCE_VERIFY',
@@ -87,8 +91,9 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
           details: { isActive: check.ok, credentialId: row.credential_id },
         });
       }
+      return false;
     });
-    return check;
+    return stale ? { ...check, stale: true } : check;
   }
 
   private async ask(row: ResourceRow): Promise<ProviderOutcome> {

@@ -24,7 +24,13 @@ export interface ResourceRow {
   verification_error: string | null;
   created_at: Date;
   updated_at: Date;
+  /** What verification checked: this resource's target and its credential's keys (see saveVerification). */
+  revision: number;
+  credential_revision: number;
 }
+
+/** The verdict was not saved: the target or the keys changed while the provider was asked; the row is due again. */
+export const STALE_VERDICT = 'stale' as const;
 
 export interface ResourceWrite {
   name: string;
@@ -53,6 +59,7 @@ const COLUMNS = [
   'verificationError',
   'createdAt',
   'updatedAt',
+  'revision',
 ] as const;
 
 export function toResourceDto(row: ResourceRow): ResourceDto {
@@ -90,6 +97,7 @@ export class ResourcesRepository {
   private select(): SelectQueryBuilder<Resource> {
     return selectColumns(this.resources.createQueryBuilder('r'), 'r', COLUMNS)
       .addSelect('c.name', 'credential_name')
+      .addSelect('c.revision', 'credential_revision')
       .innerJoin('credentials', 'c', 'c.organization_id = r.organization_id AND c.id = r.credential_id');
   }
 
@@ -153,7 +161,7 @@ export class ResourcesRepository {
       updatedAt: () => 'now()',
     };
     if (resetVerification) {
-      Object.assign(changes, { lastVerifiedAt: null, verificationError: null, verifyDueAt: () => 'now()' });
+      Object.assign(changes, { lastVerifiedAt: null, verificationError: null, verifyDueAt: () => 'now()', revision: () => 'revision + 1' });
     }
     try {
       await this.resources.update({ organizationId, id }, changes);
@@ -166,14 +174,18 @@ export class ResourcesRepository {
     await this.resources.delete({ organizationId, id });
   }
 
-  /** Returns the previous state, so callers can tell whether anything changed. */
+  /**
+   * Saves the verdict only if the resource still has the target and credential that were checked,
+   * and that credential the same keys; returns the previous state. Otherwise the row falls due at
+   * once (STALE_VERDICT); deleted meanwhile: undefined.
+   */
   async saveVerification(
-    organizationId: string,
-    id: string,
+    checked: Pick<ResourceRow, 'organization_id' | 'id' | 'revision' | 'credential_id' | 'credential_revision'>,
     ok: boolean,
     error: string | null,
     nextDueInMinutes: number,
-  ): Promise<{ previous: boolean } | undefined> {
+  ): Promise<{ previous: boolean } | typeof STALE_VERDICT | undefined> {
+    const { organization_id: organizationId, id } = checked;
     // The CTE locks the row and reads the state before the UPDATE: one statement, no second round trip.
     const old = this.resources
       .createQueryBuilder('r')
@@ -190,12 +202,27 @@ export class ResourcesRepository {
         lastVerifiedAt: () => 'now()',
         verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
       })
-      .where('organization_id = :organizationId AND id = :id', { organizationId, id })
+      .where('organization_id = :organizationId AND id = :id AND revision = :revision AND credential_id = :credentialId', {
+        organizationId,
+        id,
+        revision: checked.revision,
+        credentialId: checked.credential_id,
+      })
+      // The credential's keys are part of what was checked; the builder has no form for this correlated read.
+      .andWhere(
+        '(SELECT c.revision FROM credentials c WHERE c.organization_id = resources.organization_id AND c.id = resources.credential_id) = :credentialRevision',
+        { credentialRevision: checked.credential_revision },
+      )
       .setParameter('nextDueInMinutes', nextDueInMinutes)
       .returning('(SELECT previous FROM old) AS previous')
       .updateEntity(false)
       .execute();
-    return (updated.raw as Array<{ previous: boolean }>)[0];
+    const saved = (updated.raw as Array<{ previous: boolean }>)[0];
+    if (saved) {
+      return saved;
+    }
+    const due = await this.resources.update({ organizationId, id }, { verifyDueAt: () => 'now()' });
+    return due.affected ? STALE_VERDICT : undefined;
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
@@ -203,8 +230,8 @@ export class ResourcesRepository {
     return postponeVerification(this.resources, { organizationId, id }, reason, retryInMinutes);
   }
 
-  claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
-    return claimDueRows(this.resources, limit, leaseMinutes);
+  claimDue(limit: number, leaseMinutes: number, perOrganization: number): Promise<DueRow[]> {
+    return claimDueRows(this.resources, limit, leaseMinutes, perOrganization);
   }
 }
 

@@ -140,7 +140,15 @@ export class ResourcesService {
     if (!row) {
       throw new ResourceNotFoundError(id);
     }
-    const check = await this.verifier.verifyAndSave(row, true);
+    let check = await this.verifier.verifyAndSave(row, true);
+    if (check.stale) {
+      // Changed during the check: check what it is now, once, so the answer is about that.
+      const current = await this.repository.findById(principal.organizationId, id);
+      if (!current) {
+        throw new ResourceNotFoundError(id);
+      }
+      check = await this.verifier.verifyAndSave(current, true);
+    }
     if (!check.ok) {
       const error = new VerificationFailedError(check.reason ?? 'the provider refused the check');
       error.auditRecorded = true;

@@ -7,9 +7,12 @@ import { CredentialSecret, isTransientFailure, ProviderOutcome, ProviderRegistry
 import { CredentialCipher } from './credential-cipher';
 import { CredentialNotFoundError } from './credential.errors';
 import { CREDENTIAL_SETTINGS, CredentialSettings } from './credential-settings';
-import { CredentialsRepository, SealedCredential, VerificationResult } from './credentials.repository';
+import { CredentialsRepository, SealedCredential, STALE_VERDICT, VerificationResult } from './credentials.repository';
 
 const BATCH = 20;
+/** Per round: no organization takes more than this many rows, and this many provider calls run at once. */
+const PER_ORGANIZATION = 5;
+const CONCURRENCY = 5;
 /** A claimed row that was never finished (the instance died) becomes due again after this. */
 const LEASE_MINUTES = 5;
 /** When a background round could not reach the provider, ask again this soon rather than in 30 minutes. */
@@ -44,7 +47,9 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
       intervalMs: settings.pollSeconds * 1000,
       batchSize: BATCH,
       cls,
-      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES),
+      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES, PER_ORGANIZATION),
+      concurrency: CONCURRENCY,
+      fairnessKey: (due) => due.organizationId,
       process: (due) => this.verifyDue(due),
     });
   }
@@ -63,11 +68,16 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
 
   /** POST /credentials/{id}/verify: always audited. */
   async verifyNow(organizationId: string, id: string): Promise<void> {
-    const sealed = await this.repository.findSealed(organizationId, id);
-    if (!sealed) {
-      throw new CredentialNotFoundError(id);
+    // Keys rotated during the check: check the new ones once more, so the answer is about them.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const sealed = await this.repository.findSealed(organizationId, id);
+      if (!sealed) {
+        throw new CredentialNotFoundError(id);
+      }
+      if ((await this.verifyAndSave(sealed, true)) !== STALE_VERDICT) {
+        return;
+      }
     }
-    await this.verifyAndSave(sealed, true);
   }
 
   /** Decrypts inside the provider call only; the plaintext never leaves this function. */
@@ -82,7 +92,7 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
     return this.providers.adapterFor(sealed.provider).verifyCredential(secret);
   }
 
-  private async verifyAndSave(sealed: SealedCredential, explicit: boolean): Promise<void> {
+  private async verifyAndSave(sealed: SealedCredential, explicit: boolean): Promise<typeof STALE_VERDICT | void> {
     const outcome = await this.checkWithProvider(sealed);
     if (!explicit && !outcome.ok && isTransientFailure(outcome)) {
       // A background round that could not reach the provider says nothing about the keys.
@@ -90,8 +100,17 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
       return;
     }
     const result = toVerificationResult(outcome);
-    await this.txHost.withTransaction(async () => {
-      const saved = await this.repository.saveVerification(sealed.organizationId, sealed.id, result, this.settings.verifyIntervalMinutes);
+    return this.txHost.withTransaction(async () => {
+      const saved = await this.repository.saveVerification(
+        sealed.organizationId,
+        sealed.id,
+        sealed.revision,
+        result,
+        this.settings.verifyIntervalMinutes,
+      );
+      if (saved === STALE_VERDICT) {
+        return STALE_VERDICT; // the keys changed while we asked: that verdict is about keys no longer stored
+      }
       if (!saved) {
         return; // deleted while we were asking the provider
       }

@@ -58,6 +58,10 @@ export class Credential {
   @Column({ name: 'verify_due_at', type: 'timestamptz', default: () => 'now()' })
   verifyDueAt!: Date;
 
+  /** Moves whenever what verification checks changes; a verdict is saved only against the revision it read. */
+  @Column({ name: 'revision', type: 'integer', default: 0 })
+  revision!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -29,7 +29,12 @@ export interface SealedCredential {
   name: string;
   provider: ProviderName;
   secret: EncryptedSecret;
+  /** What a verification of these keys must still find when it saves its verdict. */
+  revision: number;
 }
+
+/** The verdict was not saved: the keys changed while the provider was asked, and the row is due again. */
+export const STALE_VERDICT = 'stale' as const;
 
 export interface CredentialSummary {
   id: string;
@@ -59,7 +64,7 @@ const PUBLIC_COLUMNS = [
   'createdAt',
   'updatedAt',
 ] as const;
-const SEALED_COLUMNS = [...SUMMARY_COLUMNS, 'organizationId', 'ciphertext', 'iv', 'authTag', 'keyVersion'] as const;
+const SEALED_COLUMNS = [...SUMMARY_COLUMNS, 'organizationId', 'ciphertext', 'iv', 'authTag', 'keyVersion', 'revision'] as const;
 
 interface SealedRow {
   id: string;
@@ -70,6 +75,7 @@ interface SealedRow {
   iv: Buffer;
   auth_tag: Buffer;
   key_version: number;
+  revision: number;
 }
 
 function toSealed(row: SealedRow): SealedCredential {
@@ -79,6 +85,7 @@ function toSealed(row: SealedRow): SealedCredential {
     name: row.name,
     provider: row.provider,
     secret: { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag, keyVersion: row.key_version },
+    revision: row.revision,
   };
 }
 
@@ -213,6 +220,7 @@ export class CredentialsRepository {
         lastVerifiedAt: null,
         verificationError: null,
         verifyDueAt: () => 'now()',
+        revision: () => 'revision + 1',
         updatedAt: () => 'now()',
       },
     );
@@ -223,13 +231,18 @@ export class CredentialsRepository {
     return row ? toSealed(row) : undefined;
   }
 
-  /** Returns the previous validity, so callers can tell whether anything changed. */
+  /**
+   * Saves the verdict only if the keys are still the ones checked (`revision`), and returns the
+   * previous validity so callers can tell whether anything changed. Keys rotated meanwhile: the
+   * row falls due at once instead (STALE_VERDICT). Deleted meanwhile: undefined.
+   */
   async saveVerification(
     organizationId: string,
     id: string,
+    revision: number,
     result: VerificationResult,
     nextDueInMinutes: number,
-  ): Promise<{ previous: boolean | null } | undefined> {
+  ): Promise<{ previous: boolean | null } | typeof STALE_VERDICT | undefined> {
     // The CTE locks the row and reads the verdict before the UPDATE: one statement, no second round trip.
     const old = this.credentials
       .createQueryBuilder('c')
@@ -246,12 +259,17 @@ export class CredentialsRepository {
         lastVerifiedAt: () => 'now()',
         verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
       })
-      .where('organization_id = :organizationId AND id = :id', { organizationId, id })
+      .where('organization_id = :organizationId AND id = :id AND revision = :revision', { organizationId, id, revision })
       .setParameter('nextDueInMinutes', nextDueInMinutes)
       .returning('(SELECT previous FROM old) AS previous')
       .updateEntity(false)
       .execute();
-    return (updated.raw as Array<{ previous: boolean | null }>)[0];
+    const saved = (updated.raw as Array<{ previous: boolean | null }>)[0];
+    if (saved) {
+      return saved;
+    }
+    const due = await this.credentials.update({ organizationId, id }, { verifyDueAt: () => 'now()' });
+    return due.affected ? STALE_VERDICT : undefined;
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
@@ -259,12 +277,23 @@ export class CredentialsRepository {
     return postponeVerification(this.credentials, { organizationId, id }, reason, retryInMinutes);
   }
 
-  claimDue(limit: number, leaseMinutes: number): Promise<DueRow[]> {
-    return claimDueRows(this.credentials, limit, leaseMinutes);
+  claimDue(limit: number, leaseMinutes: number, perOrganization: number): Promise<DueRow[]> {
+    return claimDueRows(this.credentials, limit, leaseMinutes, perOrganization);
   }
 
   async moveResources(organizationId: string, fromId: string, toId: string): Promise<number> {
-    const result = await this.resources.update({ organizationId, credentialId: fromId }, { credentialId: toId, updatedAt: () => 'now()' });
+    // A moved resource is checked again with its new credential, as PATCH of credentialId does (§18).
+    const result = await this.resources.update(
+      { organizationId, credentialId: fromId },
+      {
+        credentialId: toId,
+        lastVerifiedAt: null,
+        verificationError: null,
+        verifyDueAt: () => 'now()',
+        revision: () => 'revision + 1',
+        updatedAt: () => 'now()',
+      },
+    );
     return result.affected ?? 0;
   }
 

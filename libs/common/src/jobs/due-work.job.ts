@@ -13,6 +13,10 @@ export interface DueWorkJobOptions<T> {
   /** Claims up to `limit` due items in the database, so that no other instance takes them. */
   claim(limit: number): Promise<T[]>;
   process(item: T): Promise<void>;
+  /** How many items run at once (default 1): slow items (a provider timing out) do not queue the rest. */
+  concurrency?: number;
+  /** Items are started round-robin over this key (an organization), so no one key's items go first. */
+  fairnessKey?: (item: T) => string;
 }
 
 /**
@@ -50,13 +54,36 @@ export class DueWorkJob<T> {
   private round(): Promise<boolean> {
     return this.options.cls.run(async () => {
       const items = await this.options.claim(this.options.batchSize);
-      for (const item of items) {
-        if (this.stopping) {
-          return false;
+      const queue = this.options.fairnessKey ? interleave(items, this.options.fairnessKey) : [...items];
+      const worker = async () => {
+        for (let item = queue.shift(); item !== undefined && !this.stopping; item = queue.shift()) {
+          const current = item;
+          // Each item in a context of its own: items run side by side, and transactions live in the context.
+          await this.options.cls
+            .run(() => this.options.process(current))
+            .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
         }
-        await this.options.process(item).catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
-      }
-      return items.length === this.options.batchSize;
+      };
+      await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency ?? 1) }, worker));
+      return !this.stopping && items.length === this.options.batchSize;
     });
   }
+}
+
+/** Round-robin over keys, keeping each key's own order: a, b, a, c, b, a ... */
+export function interleave<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  const out: T[] = [];
+  for (let i = 0; out.length < items.length; i++) {
+    for (const group of groups.values()) {
+      if (i < group.length) {
+        out.push(group[i]);
+      }
+    }
+  }
+  return out;
 }

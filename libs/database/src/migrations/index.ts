@@ -1,4 +1,5 @@
 import { InitialSchema1764130000000 } from './1764130000000-initial-schema';
+import { VerificationRevision1764400000000 } from './1764400000000-verification-revision';
 
 /** Listed by class, not by glob, so the app, the CLI and tests load the same set from src or dist. */
-export const MIGRATIONS = [InitialSchema1764130000000];
+export const MIGRATIONS = [InitialSchema1764130000000, VerificationRevision1764400000000];
