@@ -7,82 +7,57 @@
 // latency with 0 vs 100k resources, prints one table and writes bench/results/<stamp>.json.
 // A script that prints figures, not a test: it exits 0 on MISS unless --strict.
 //
-// Env: BENCH_DURATION (s per run, default 10; --smoke 2), BENCH_CONNECTIONS (50),
-//      BENCH_WARMUP (s per target before each read/POST run; 2, --smoke 0.5),
+// Scenarios with a baseline run in alternating rounds (service, baseline, service, baseline, ...)
+// after one warm-up of each server; the verdict uses the MEDIAN of the per-round ratios, and the
+// table shows their spread (min-max), so one disturbed round cannot swing the result.
+//
+// Env: BENCH_ROUNDS (alternating rounds per target for scenarios with a baseline; 5, --smoke 1),
+//      BENCH_ROUND_DURATION (s per round; 8, --smoke 2),
+//      BENCH_DURATION (s per run of scenarios without a baseline; 10, --smoke 2),
+//      BENCH_CONNECTIONS (50), BENCH_WARMUP (s per server before its first round; 3, --smoke 0.5),
 //      BENCH_DELETE_SAMPLES (500, --smoke 100), BENCH_KEEP_DB=1 (keep the database),
+//      BENCH_ONLY (comma-separated scenario names to run, e.g. "GET /credentials/{id}";
+//      add "delete-latency" to keep that part), BENCH_NODE (node binary for both servers),
+//      BENCH_QUIET_LIMIT (cores used by other processes above which a round is rerun; 0.25),
+//      BENCH_QUIET_WAIT (s to wait for a quiet machine before each round; 30, --smoke 0),
+//      BENCH_MAX_RETRIES (reruns of disturbed rounds per scenario; ROUNDS, --smoke 0),
 //      BENCH_PG_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
 //      BENCH_REDIS_URL (pass REDIS_URL to the service: rate-limit counters in Redis, as in production).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { randomBytes } = require('node:crypto');
-const { spawnSync } = require('node:child_process');
-const { Pool } = require('pg');
 
-const { ROOT, credentialCipher } = require('./lib/app-code');
-const { createDatabase, dropDatabase } = require('./lib/db');
-const { freePort, start, waitReady, stop, killAllSync } = require('./lib/processes');
-const { runLoad } = require('./lib/load');
+const { ROOT } = require('./lib/app-code');
+const { killAllSync, rssOf, childNodeVersion } = require('./lib/processes');
+const { runLoad, summarizeRounds } = require('./lib/load');
 const { measureDeleteLatency } = require('./lib/delete-latency');
 const { judge, judgeDelete, render, TARGETS } = require('./lib/report');
-const { seed, insertCredentials } = require('./seed');
+const { log, login, startEnvironment, cleanupEnvironment } = require('./lib/setup');
+const { cpuMeter, waitQuiet, cpuSeconds } = require('./lib/machine');
+const { insertCredentials } = require('./seed');
 const { scenarios } = require('./scenarios');
 
 const argv = new Set(process.argv.slice(2));
 const SMOKE = argv.has('--smoke');
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || (SMOKE ? 1 : 5)));
+const ROUND_DURATION = Number(process.env.BENCH_ROUND_DURATION || (SMOKE ? 2 : 8));
 const DURATION = Number(process.env.BENCH_DURATION || (SMOKE ? 2 : 10));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
-const WARMUP = Number(process.env.BENCH_WARMUP || (SMOKE ? 0.5 : 2));
+const WARMUP = Number(process.env.BENCH_WARMUP || (SMOKE ? 0.5 : 3));
 const DELETE_SAMPLES = Number(process.env.BENCH_DELETE_SAMPLES || (SMOKE ? 100 : 500));
 const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
+// A round during which other processes used more than this many cores is run again, at most
+// MAX_RETRIES times per scenario (then kept, and the table shows the disturbance).
+const QUIET_LIMIT = Number(process.env.BENCH_QUIET_LIMIT || 0.25);
+const MAX_RETRIES = Number(process.env.BENCH_MAX_RETRIES ?? (SMOKE ? 0 : ROUNDS));
+// Before each round (pair), wait up to this many seconds for a quiet machine.
+const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? (SMOKE ? 0 : 30));
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 const LAYOUT = SMOKE
   ? { big: { credentials: 50, resources: 2_000 }, small: { count: 3, credentials: 10, resources: 100 } }
   : { big: { credentials: 1_000, resources: 100_000 }, small: { count: 3, credentials: 100, resources: 1_000 } };
-const MAIN_JS = path.join(ROOT, 'dist/apps/api/src/main.js');
-const HUGE = '1000000'; // the highest value app-config accepts for RATE_LIMIT_*
 
-const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 const state = { dbName: null, children: [], pool: null };
-
-function newestSource() {
-  let newest = { file: null, mtimeMs: 0 };
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
-        const { mtimeMs } = fs.statSync(full);
-        if (mtimeMs > newest.mtimeMs) newest = { file: path.relative(ROOT, full), mtimeMs };
-      }
-    }
-  };
-  ['apps', 'libs'].forEach((d) => walk(path.join(ROOT, d)));
-  return newest;
-}
-
-/** Builds only when asked or when there is nothing to run; a stale build is reported, not rebuilt. */
-function ensureBuild(warnings) {
-  if (argv.has('--build') || !fs.existsSync(MAIN_JS)) {
-    log('npm run build');
-    const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-    if (result.status !== 0) throw new Error('npm run build failed');
-  }
-  const newest = newestSource();
-  if (newest.mtimeMs > fs.statSync(MAIN_JS).mtimeMs) {
-    warnings.push(`dist/ is older than ${newest.file}: the bench ran the last build (npm run bench -- --build rebuilds first)`);
-  }
-}
-
-async function login(baseUrl, org, email, password) {
-  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ organizationSlug: org.slug, email, password }),
-  });
-  const body = await res.json().catch(() => ({}));
-  if (res.status !== 200 || !body.accessToken) throw new Error(`login to ${org.slug} failed: ${res.status} ${JSON.stringify(body)}`);
-  return body.accessToken;
-}
 
 /**
  * Proof that seeded ciphertext is real: the service decrypts one (in a small org, so the big
@@ -140,22 +115,84 @@ async function compareBodies(serviceUrl, baselineUrl, probe, token) {
   };
 }
 
+/**
+ * Warm-up of each target, then `rounds` alternating measured rounds (service, baseline, service,
+ * ...). Scenarios without a baseline run once, for BENCH_DURATION (or a fixed `amount`).
+ */
 async function runScenario(scenario, targets, ctx, rows) {
-  const prepared = scenario.prepare ? await scenario.prepare(rows) : { next: scenario.next() };
-  const results = {};
-  for (const target of targets) {
-    const common = { url: target.url, token: ctx.tokens.big, connections: CONNECTIONS, expected: scenario.expected };
-    if (scenario.warmup !== false && WARMUP > 0) {
-      await runLoad({ ...common, duration: WARMUP, next: scenario.prepare ? prepared.next : scenario.next() });
-    }
-    log(`${scenario.name} -> ${target.name}`);
-    const next = scenario.prepare ? prepared.next : scenario.next();
-    results[target.name] = await runLoad({ ...common, duration: DURATION, amount: prepared.amount, next });
+  const prepared = scenario.prepare ? await scenario.prepare(rows) : null;
+  const nextFor = () => (prepared ? prepared.next : scenario.next());
+  const withBaseline = targets.length > 1;
+  const rounds = withBaseline ? ROUNDS : 1;
+  const duration = withBaseline ? ROUND_DURATION : DURATION;
+  const load = (target, seconds, amount) =>
+    runLoad({
+      url: target.url,
+      token: ctx.tokens.big,
+      connections: CONNECTIONS,
+      expected: scenario.expected,
+      duration: seconds,
+      amount,
+      next: nextFor(),
+    });
+
+  if (scenario.warmup !== false && WARMUP > 0) {
+    for (const target of targets) await load(target, WARMUP);
   }
-  const row = { scenario: scenario.name, target: 'service', result: results.service, baseline: results.baseline };
-  if (scenario.baseline) {
+  // Idle = booted, seeded and warmed up, before the first measured load.
+  ctx.rss.idle ??= rssOf(ctx.service);
+  const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const discarded = [];
+  let retries = 0;
+  for (let round = 1; round <= rounds; round++) {
+    const pair = {};
+    if (QUIET_WAIT > 0) {
+      const waited = await waitQuiet(() => state.children.map((c) => c.pid), state.dbName, QUIET_LIMIT, QUIET_WAIT);
+      if (waited > 1.5) log(`waited ${waited.toFixed(0)} s for other processes to quiet down`);
+    }
+    for (const target of targets) {
+      if (interrupted) throw new Error('interrupted');
+      const meter = cpuMeter(() => state.children.map((c) => c.pid), state.dbName);
+      const cpu0 = cpuSeconds(target.pid);
+      const result = await load(target, duration, prepared?.amount);
+      result.cpu = meter();
+      // The server's own CPU per answered request: far less moved by other load than req/s.
+      const cpu1 = cpuSeconds(target.pid);
+      result.cpuMsPerRequest = cpu0 !== null && cpu1 !== null && result.requests ? ((cpu1 - cpu0) * 1000) / result.requests : null;
+      log(
+        `${scenario.name} -> ${target.name}${rounds > 1 ? ` round ${round}/${rounds}` : ''}: ` +
+          `${Math.round(result.rps)} req/s, p99 ${result.p99} ms, CPU ${result.cpuMsPerRequest?.toFixed(3)} ms/req` +
+          `${result.errors ? `, ${result.errors} errors` : ''}` +
+          (result.cpu.otherCores === null ? '' : `; CPU of others ${result.cpu.otherCores.toFixed(2)} cores`),
+      );
+      pair[target.name] = result;
+    }
+    // A round in which something else used the CPU measures that, not us: run it again.
+    const disturbed = Object.values(pair).some((r) => r.cpu.otherCores > QUIET_LIMIT);
+    if (disturbed && retries < MAX_RETRIES && !prepared?.amount) {
+      retries++;
+      round--;
+      discarded.push(pair);
+      log(`${scenario.name}: round disturbed by other processes (> ${QUIET_LIMIT} cores), running it again`);
+      continue;
+    }
+    for (const [name, result] of Object.entries(pair)) runs[name].push(result);
+  }
+
+  const row = { scenario: scenario.name, target: 'service', result: summarizeRounds(runs.service), discardedRounds: discarded };
+  if (withBaseline) {
+    row.baseline = summarizeRounds(runs.baseline);
+    // One ratio per round (each round's service run against the baseline run right after it).
+    row.rounds = runs.service.map((s, i) => {
+      const b = runs.baseline[i];
+      return {
+        throughputRatio: b.rps > 0 ? s.rps / b.rps : null,
+        p99Ratio: b.p99 > 0 ? s.p99 / b.p99 : null,
+        cpuRatio: s.cpuMsPerRequest && b.cpuMsPerRequest ? s.cpuMsPerRequest / b.cpuMsPerRequest : null,
+      };
+    });
     row.bodyCheck = await compareBodies(targets[0].url, targets[1].url, scenario.probe, ctx.tokens.big);
-    rows.push(row, { scenario: scenario.name, target: 'baseline', result: results.baseline });
+    rows.push(row, { scenario: scenario.name, target: 'baseline', result: row.baseline });
   } else {
     rows.push(row);
   }
@@ -165,86 +202,18 @@ async function main() {
   const warnings = [];
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/\D/g, '').slice(0, 17);
-  ensureBuild(warnings);
+  const env = await startEnvironment({ state, stamp, layout: LAYOUT, build: argv.has('--build'), warnings });
+  const { data, tokens, service, serviceUrl, baselineUrl } = env;
+  warnings.push(...(await checkSeededSecret(serviceUrl, data, env.password)));
 
-  state.dbName = `entryguard_bench_${stamp}`;
-  const dbUrl = await createDatabase(state.dbName);
-  log(`database ${state.dbName}`);
-  const jwtSecret = randomBytes(36).toString('base64url'); // 48 characters
-  const keys = `1:${randomBytes(32).toString('base64')}`;
-
-  // The service applies its own migrations (MIGRATIONS_RUN=true) to the empty database; the
-  // tables then exist for seeding, which is fine to do while it idles.
-  const servicePort = await freePort();
-  const serviceUrl = `http://127.0.0.1:${servicePort}`;
-  const service = start(
-    'service',
-    [MAIN_JS],
-    {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(servicePort),
-      DATABASE_URL: dbUrl,
-      DATA_DIR: path.join(os.tmpdir(), `entryguard-bench-${stamp}`),
-      JWT_SECRET: jwtSecret,
-      JWT_ACCESS_TTL: '2h', // a full run must not outlive its token
-      CREDENTIAL_ENCRYPTION_KEYS: keys,
-      LOG_LEVEL: 'warn',
-      MIGRATIONS_RUN: 'true',
-      JOBS_ENABLED: 'false',
-      DB_POOL_SIZE: '20',
-      RATE_LIMIT_USER_PER_MINUTE: HUGE,
-      RATE_LIMIT_ANONYMOUS_PER_MINUTE: HUGE,
-      RATE_LIMIT_LOGIN_PER_MINUTE: HUGE,
-      RATE_LIMIT_REGISTER_PER_HOUR: HUGE,
-      AWS_ENDPOINT_URL: 'http://127.0.0.1:9', // nothing in a bench may reach real AWS
-      ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
-    },
-    ROOT,
-  );
-  state.children.push(service);
-  await waitReady(service, `${serviceUrl}/api/v1/health/ready`);
-  log(`service ready on ${servicePort} (migrations applied)`);
-
-  state.pool = new Pool({ connectionString: dbUrl, max: 4 });
-  const cipher = credentialCipher(keys);
-  const password = randomBytes(18).toString('base64url');
-  const seedStarted = Date.now();
-  const data = await seed(state.pool, cipher, LAYOUT, password);
-  log(`seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
-
-  const tokens = {
-    big: await login(serviceUrl, data.orgs.big, data.email, password),
-    empty: await login(serviceUrl, data.orgs.empty, data.email, password),
-  };
-
-  warnings.push(...(await checkSeededSecret(serviceUrl, data, password)));
-
-  const baselinePort = await freePort();
-  const baselineUrl = `http://127.0.0.1:${baselinePort}`;
-  const baseline = start(
-    'baseline',
-    [path.join(__dirname, 'baseline/server.js')],
-    {
-      PATH: process.env.PATH,
-      PORT: String(baselinePort),
-      DATABASE_URL: dbUrl,
-      JWT_SECRET: jwtSecret,
-      DB_POOL_SIZE: '20',
-    },
-    ROOT,
-  );
-  state.children.push(baseline);
-  await waitReady(baseline, `${baselineUrl}/api/v1/health/ready`);
-
-  const ctx = { data, tokens, pool: state.pool, cipher, stamp, connections: CONNECTIONS, duration: DURATION };
-  const serviceTarget = { name: 'service', url: serviceUrl };
-  const baselineTarget = { name: 'baseline', url: baselineUrl };
+  const rss = { idle: null, after: null };
+  const ctx = { ...env, rss, connections: CONNECTIONS, duration: DURATION };
+  const serviceTarget = { name: 'service', url: serviceUrl, pid: service.pid };
+  const baselineTarget = { name: 'baseline', url: baselineUrl, pid: env.baseline.pid };
   const rows = [];
   for (const scenario of scenarios(ctx)) {
     if (interrupted) throw new Error('interrupted');
+    if (ONLY && !ONLY.has(scenario.name)) continue;
     try {
       await runScenario(scenario, scenario.baseline ? [serviceTarget, baselineTarget] : [serviceTarget], ctx, rows);
     } catch (error) {
@@ -255,27 +224,37 @@ async function main() {
   judge(rows);
 
   if (interrupted) throw new Error('interrupted');
-  log(`DELETE latency: 0 vs ${data.orgs.big.resourceCount} resources`);
-  const warm = Math.min(10, Math.ceil(DELETE_SAMPLES / 10));
-  const sides = [
-    { label: 'empty', org: data.orgs.empty, token: tokens.empty },
-    { label: 'big', org: data.orgs.big, token: tokens.big },
-  ];
-  for (const side of sides) {
-    side.resources = side.org.resourceCount;
-    side.ids = await insertCredentials(state.pool, cipher, side.org.orgId, DELETE_SAMPLES + warm, `bench-lat-${stamp}`);
+  let deletion = null;
+  if (!ONLY || ONLY.has('delete-latency')) {
+    log(`DELETE latency: 0 vs ${data.orgs.big.resourceCount} resources`);
+    const warm = Math.min(10, Math.ceil(DELETE_SAMPLES / 10));
+    const sides = [
+      { label: 'empty', org: data.orgs.empty, token: tokens.empty },
+      { label: 'big', org: data.orgs.big, token: tokens.big },
+    ];
+    for (const side of sides) {
+      side.resources = side.org.resourceCount;
+      side.ids = await insertCredentials(state.pool, env.cipher, side.org.orgId, DELETE_SAMPLES + warm, `bench-lat-${stamp}`);
+    }
+    await state.pool.query('ANALYZE credentials');
+    const latency = await measureDeleteLatency(serviceUrl, sides, warm);
+    deletion = { sides: latency, verdict: judgeDelete(latency) };
   }
-  await state.pool.query('ANALYZE credentials');
-  const latency = await measureDeleteLatency(serviceUrl, sides, warm);
-  const deletion = { sides: latency, verdict: judgeDelete(latency) };
+  rss.after = rssOf(service);
 
   if (service.exitCode !== null) warnings.push(`the service exited during the run:\n${service.tail.join('\n')}`);
   const meta = {
     mode: SMOKE ? 'smoke' : 'full',
+    rounds: ROUNDS,
+    quietLimit: QUIET_LIMIT,
+    roundDuration: ROUND_DURATION,
     duration: DURATION,
+    warmup: WARMUP,
     connections: CONNECTIONS,
     cpus: os.cpus().length,
+    node: childNodeVersion(),
     layout: LAYOUT,
+    rss,
     warnings,
   };
   process.stdout.write(`\n${render(rows, deletion, meta)}\n`);
@@ -283,6 +262,17 @@ async function main() {
   const resultsDir = path.join(__dirname, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${stamp}.json`);
+  const summary = rows
+    .filter((r) => r.rounds)
+    .map((r) => ({
+      scenario: r.scenario,
+      rounds: r.rounds.length,
+      throughputRatio: { median: r.throughputRatio, min: r.throughputRatioRange[0], max: r.throughputRatioRange[1] },
+      p99Ratio: { median: r.p99Ratio, min: r.p99RatioRange[0], max: r.p99RatioRange[1] },
+      cpuPerRequestRatio: { median: r.cpuRatio, min: r.cpuRatioRange[0], max: r.cpuRatioRange[1] },
+      serviceCpuMsPerRequest: r.result.cpuMsPerRequest,
+      verdict: r.verdict,
+    }));
   fs.writeFileSync(
     file,
     `${JSON.stringify(
@@ -290,16 +280,21 @@ async function main() {
         startedAt,
         finishedAt: new Date(),
         node: process.version,
+        serverNode: meta.node,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
         mode: meta.mode,
+        rounds: ROUNDS,
+        roundDurationSeconds: ROUND_DURATION,
         durationSeconds: DURATION,
         warmupSeconds: WARMUP,
         connections: CONNECTIONS,
         layout: LAYOUT,
         database: state.dbName,
         databaseKept: KEEP_DB,
+        serviceRss: rss,
         targets: TARGETS,
+        summary,
         rows,
         deleteLatency: deletion,
         warnings,
@@ -309,7 +304,7 @@ async function main() {
     )}\n`,
   );
   log(`results written to ${path.relative(ROOT, file)}`);
-  const missed = rows.some((r) => r.verdict === 'MISS') || deletion.verdict.verdict === 'MISS';
+  const missed = rows.some((r) => r.verdict === 'MISS') || deletion?.verdict.verdict === 'MISS';
   return argv.has('--strict') && missed ? 1 : 0;
 }
 
@@ -320,14 +315,8 @@ function cleanup() {
   return cleaning;
 }
 
-async function doCleanup() {
-  for (const child of state.children.reverse()) await stop(child).catch(() => {});
-  await state.pool?.end().catch(() => {});
-  if (state.dbName && !KEEP_DB) {
-    await dropDatabase(state.dbName).catch((error) => log(`could not drop ${state.dbName}: ${error.message}`));
-  } else if (state.dbName) {
-    log(`kept database ${state.dbName} (BENCH_KEEP_DB=1)`);
-  }
+function doCleanup() {
+  return cleanupEnvironment(state, KEEP_DB);
 }
 
 let interrupted = false;

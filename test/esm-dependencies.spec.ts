@@ -9,11 +9,6 @@ describe('ESM dependencies load under Jest', () => {
     expect(typeof (module.default ?? module)).toBe('function');
   });
 
-  it('@fastify/helmet', async () => {
-    const module = (await import('@fastify/helmet')) as { default?: unknown };
-    expect(typeof (module.default ?? module)).toBe('function');
-  });
-
   it('@electric-sql/pglite', async () => {
     const { PGlite } = await import('@electric-sql/pglite');
     expect(typeof PGlite).toBe('function');

@@ -37,9 +37,17 @@ const SQL_RESOURCES_BY_CREDENTIAL = `
   WHERE r.organization_id = $1 AND r.credential_id = $2 ORDER BY r.created_at DESC, r.id DESC`;
 
 // --- JSON shaping, as the service's mappers do -----------------------------------------------
-// libs/common/src/http/iso-time.ts: ISO-8601 UTC, whole seconds.
+// libs/common/src/http/iso-time.ts: ISO-8601 UTC, whole seconds, built from the UTC fields.
+const twoDigits = (n) => (n < 10 ? `0${n}` : `${n}`);
 function toIsoUtc(date) {
-  return date == null ? null : new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (date == null) return null;
+  const value = typeof date === 'string' ? new Date(date) : date;
+  const year = value.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999)) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return (
+    `${year}-${twoDigits(value.getUTCMonth() + 1)}-${twoDigits(value.getUTCDate())}` +
+    `T${twoDigits(value.getUTCHours())}:${twoDigits(value.getUTCMinutes())}:${twoDigits(value.getUTCSeconds())}Z`
+  );
 }
 
 // apps/api/src/credentials/credential.mapper.ts

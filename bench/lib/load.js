@@ -63,4 +63,38 @@ function runLoad({ url, token, connections, duration, amount, next, expected }) 
   });
 }
 
-module.exports = { runLoad };
+function median(values) {
+  const sorted = values.filter((v) => v !== null && v !== undefined && !Number.isNaN(v)).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Several runs of one target -> one result: medians of the per-run figures, sums of the counts. */
+function summarizeRounds(runs) {
+  const statuses = {};
+  for (const run of runs) for (const [status, n] of Object.entries(run.statuses)) statuses[status] = (statuses[status] || 0) + n;
+  const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
+  return {
+    rounds: runs.length,
+    requests: sum('requests'),
+    seconds: sum('seconds'),
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
+    max: Math.max(...runs.map((r) => r.max)),
+    bytesPerResponse: median(runs.map((r) => r.bytesPerResponse)),
+    statuses,
+    unexpected: sum('unexpected'),
+    socketErrors: sum('socketErrors'),
+    timeouts: sum('timeouts'),
+    errors: sum('errors'),
+    firstUnexpected: runs.find((r) => r.firstUnexpected)?.firstUnexpected ?? null,
+    // CPU used by other processes during the rounds, in cores (the worst round).
+    otherCores: runs.some((r) => r.cpu?.otherCores != null) ? Math.max(...runs.map((r) => r.cpu?.otherCores ?? 0)) : null,
+    perRound: runs.map(({ rps, p50, p99, max, errors, cpu, cpuMsPerRequest }) => ({ rps, p50, p99, max, errors, cpu, cpuMsPerRequest })),
+  };
+}
+
+module.exports = { runLoad, summarizeRounds, median };

@@ -1,7 +1,8 @@
 'use strict';
 // Child processes (the service, the baseline): started with a clean env, watched for an early
 // exit, and always stopped by the pid we started -- never by name.
-const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const { spawn, execFileSync } = require('node:child_process');
 const net = require('node:net');
 
 function freePort() {
@@ -18,9 +19,12 @@ function freePort() {
 
 const children = new Set();
 
-/** Keeps the last lines of output, to show why a child died or never became ready. */
-function start(name, args, env, cwd) {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Keeps the last lines of output, to show why a child died or never became ready. The children
+ * run on BENCH_NODE when set (e.g. /usr/bin/node to compare Node versions), else on our own node.
+ */
+function start(name, args, env, cwd, node = process.env.BENCH_NODE || process.execPath) {
+  const child = spawn(node, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = [];
   const keep = (chunk) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
@@ -65,9 +69,29 @@ async function stop(child, graceMs = 5000) {
   clearTimeout(timer);
 }
 
+/** Resident memory of a running child, in bytes (Linux /proc); null when unavailable. */
+function rssOf(child) {
+  try {
+    const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kb = (field) => {
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+      return match ? Number(match[1]) * 1024 : null;
+    };
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
 /** For exit paths that cannot await (uncaught error, second Ctrl-C). */
 function killAllSync() {
   for (const child of children) child.kill('SIGKILL');
 }
 
-module.exports = { freePort, start, waitReady, stop, killAllSync };
+/** `node --version` of the binary the children run on. */
+function childNodeVersion() {
+  const node = process.env.BENCH_NODE || process.execPath;
+  return node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+module.exports = { freePort, start, waitReady, stop, killAllSync, rssOf, childNodeVersion };

@@ -1,5 +1,7 @@
 'use strict';
 // The one table, the delete-latency lines, and the PASS/MISS verdicts against the targets.
+// Verdicts use the median of the per-round ratios; the spread (min-max) is shown beside it.
+const { median } = require('./load');
 
 const TARGETS = {
   minThroughputRatio: 0.7, // service req/s >= 70% of baseline
@@ -16,9 +18,20 @@ function judge(rows) {
   for (const row of rows) {
     const reasons = [];
     if (row.result.errors > 0) reasons.push(`${row.result.errors} errors`);
-    if (row.target === 'service' && row.baseline) {
-      row.throughputRatio = row.baseline.rps > 0 ? row.result.rps / row.baseline.rps : null;
-      row.p99Ratio = row.baseline.p99 > 0 ? row.result.p99 / row.baseline.p99 : null;
+    if (row.target === 'service' && row.rounds) {
+      const spread = (values) => {
+        const known = values.filter((v) => v !== null);
+        return known.length ? [Math.min(...known), Math.max(...known)] : [null, null];
+      };
+      const throughput = row.rounds.map((r) => r.throughputRatio);
+      const p99 = row.rounds.map((r) => r.p99Ratio);
+      row.throughputRatio = median(throughput);
+      row.throughputRatioRange = spread(throughput);
+      row.p99Ratio = median(p99);
+      row.p99RatioRange = spread(p99);
+      const cpu = row.rounds.map((r) => r.cpuRatio ?? null);
+      row.cpuRatio = median(cpu);
+      row.cpuRatioRange = spread(cpu);
       if (row.throughputRatio === null || row.throughputRatio < TARGETS.minThroughputRatio)
         reasons.push(`req/s < ${TARGETS.minThroughputRatio * 100}% of baseline`);
       if (row.p99Ratio === null || row.p99Ratio > TARGETS.maxP99Ratio) reasons.push(`p99 > ${TARGETS.maxP99Ratio}x baseline`);
@@ -51,32 +64,74 @@ function table(headers, lines, rightAligned) {
 }
 
 function render(rows, deletion, meta) {
-  const headers = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'KB/resp', 'req/s vs base', 'p99 vs base', 'result'];
+  const headers = [
+    'scenario',
+    'target',
+    'runs',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'KB/resp',
+    'req/s vs base [min-max]',
+    'p99 vs base [min-max]',
+    'CPU ms/req',
+    'CPU/req vs base',
+    'others CPU',
+    'result',
+  ];
+  const percent = (n) => (n === null ? '—' : `${Math.round(n * 100)}%`);
+  const times = (n) => (n === null ? '—' : `${fmt(n, 2)}x`);
+  const withSpread = (value, range, show) =>
+    range && range[0] !== range[1] ? `${show(value)} [${show(range[0])}-${show(range[1])}]` : show(value);
   const lines = rows.map((r) => [
     r.scenario,
     r.target,
+    int(r.result.rounds ?? 1),
     int(r.result.rps),
     fmt(r.result.p50, 0),
     fmt(r.result.p99, 0),
     int(r.result.errors),
     fmt(r.result.bytesPerResponse / 1024, 1),
-    r.throughputRatio === undefined ? '' : r.throughputRatio === null ? '—' : `${Math.round(r.throughputRatio * 100)}%`,
-    r.p99Ratio === undefined ? '' : r.p99Ratio === null ? '—' : `${fmt(r.p99Ratio, 2)}x`,
+    r.throughputRatio === undefined ? '' : withSpread(r.throughputRatio, r.throughputRatioRange, percent),
+    r.p99Ratio === undefined ? '' : withSpread(r.p99Ratio, r.p99RatioRange, times),
+    r.result.cpuMsPerRequest == null ? '—' : fmt(r.result.cpuMsPerRequest, 3),
+    r.cpuRatio === undefined ? '' : withSpread(r.cpuRatio, r.cpuRatioRange, times),
+    r.result.otherCores == null ? '—' : `${fmt(r.result.otherCores, 2)}${r.result.otherCores > meta.quietLimit ? ' !' : ''}`,
     r.target === 'baseline' ? (r.verdict === 'PASS' ? '' : 'MISS') : r.verdict,
   ]);
   const out = [];
   out.push(
-    `EntryGuard API bench -- ${meta.mode}, ${meta.duration}s per run, ${meta.connections} connections, ${meta.cpus} CPUs, node ${process.version}`,
+    `EntryGuard API bench -- ${meta.mode}, ${meta.connections} connections, ${meta.cpus} CPUs, servers on node ${meta.node}; ` +
+      `with baseline: ${meta.warmup}s warm-up per server, then ${meta.rounds} alternating rounds of ${meta.roundDuration}s; ` +
+      `others: ${meta.duration}s`,
   );
   out.push(
     `data: big org ${int(meta.layout.big.credentials)} credentials / ${int(meta.layout.big.resources)} resources; ` +
       `${meta.layout.small.count} small orgs ${int(meta.layout.small.credentials)} / ${int(meta.layout.small.resources)}; 1 empty org`,
   );
   out.push('');
-  out.push(table(headers, lines, new Set([2, 3, 4, 5, 6, 7, 8])));
+  out.push(table(headers, lines, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])));
   out.push('');
   out.push(
-    `targets: service req/s >= ${TARGETS.minThroughputRatio * 100}% of baseline, service p99 <= ${TARGETS.maxP99Ratio}x baseline, no errors ` +
+    'req/s, p50, p99: medians over the rounds; "vs base": median of the per-round ratios (service round / baseline round after it), ' +
+      '[min-max] over the rounds;',
+  );
+  out.push(
+    '"CPU ms/req": the server process\'s own CPU time (user+system, /proc) per answered request, median over the rounds; ' +
+      'steadier than req/s when the machine is shared, and the figure to steer by when it is',
+  );
+  out.push(
+    `"others CPU": cores used by processes other than the bench, the servers and our PostgreSQL backends in the worst kept round ` +
+      `("!" = above ${meta.quietLimit}: disturbed figures; such rounds are rerun up to BENCH_MAX_RETRIES times)`,
+  );
+  const mb = (bytes) => (bytes ? `${fmt(bytes / 1048576, 0)} MB` : '—');
+  out.push(
+    `service RSS: idle ${mb(meta.rss.idle?.rss)} (booted, seeded, warmed up, before load), after the run ${mb(meta.rss.after?.rss)} ` +
+      `(peak ${mb(meta.rss.after?.peak)})`,
+  );
+  out.push(
+    `targets (on the medians): service req/s >= ${TARGETS.minThroughputRatio * 100}% of baseline, service p99 <= ${TARGETS.maxP99Ratio}x baseline, no errors ` +
       '(errors = unexpected status + socket errors/timeouts; 400 CREDENTIAL_IN_USE is the expected answer of "DELETE in use")',
   );
   out.push(
@@ -91,6 +146,7 @@ function render(rows, deletion, meta) {
     }
     if (r.result.firstUnexpected)
       out.push(`  ! ${r.scenario} [${r.target}] first unexpected response: ${r.result.firstUnexpected.replace(/\s+/g, ' ')}`);
+    if (r.discardedRounds?.length) out.push(`  ~ ${r.scenario}: ${r.discardedRounds.length} disturbed round(s) rerun`);
     if (r.bodyCheck) out.push(`  ${r.bodyCheck.same ? '=' : '!'} ${r.scenario}: ${r.bodyCheck.note}`);
   }
   if (deletion) {

@@ -140,7 +140,7 @@ describe('Swagger UI at /api/docs in headless Chromium', () => {
     expect({ consoleErrors, pageErrors, failedRequests }).toEqual({ consoleErrors: [], pageErrors: [], failedRequests: [] });
   });
 
-  // @fastify/helmet's default CSP adds `upgrade-insecure-requests`: on plain http at any host that
+  // Helmet's default CSP (which we once used) adds `upgrade-insecure-requests`: on plain http at any host that
   // is not loopback (the Docker image at http://<host>:3000, a staging box without TLS) browsers
   // would then fetch Swagger UI's assets over https (net::ERR_SSL_PROTOCOL_ERROR) and the page
   // stays blank. Loopback is exempt, so only a non-loopback name catches it. create-app.ts turns

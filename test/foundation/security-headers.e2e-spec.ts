@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from '../harness/test-app';
 
-/** Helmet's headers on every answer, with a strict CSP for JSON and Swagger UI's own for the docs. */
+/** Static security headers on every answer (OWASP REST), a strict CSP for JSON and Swagger UI's own for the docs. */
 describe('security headers', () => {
   let t: TestApp;
   let origin: string;
@@ -10,13 +10,15 @@ describe('security headers', () => {
   });
   afterAll(async () => t.close());
 
-  it('sends helmet headers and the strict API policy on JSON answers, errors included', async () => {
+  it('sends the security headers and the strict API policy on JSON answers, errors included', async () => {
     for (const path of ['/api/v1/health/live', '/api/v1/credentials', '/api/v1/no-such-route']) {
       const response = await fetch(`${origin}${path}`);
       expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
       expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
       expect(response.headers.get('x-request-id')).toBeTruthy();
     }
   });

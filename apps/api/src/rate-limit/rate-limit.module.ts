@@ -10,8 +10,16 @@ function principalOf(context: ExecutionContext) {
   return context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
 }
 
+/** Per handler, read once: this runs for two throttlers on every request. */
+const buckets = new WeakMap<object, RateLimitBucket | null>();
 function bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
-  return Reflect.getMetadata(RATE_LIMIT_BUCKET_KEY, context.getHandler()) as RateLimitBucket | undefined;
+  const handler = context.getHandler();
+  let bucket = buckets.get(handler);
+  if (bucket === undefined) {
+    bucket = (Reflect.getMetadata(RATE_LIMIT_BUCKET_KEY, handler) as RateLimitBucket | undefined) ?? null;
+    buckets.set(handler, bucket);
+  }
+  return bucket ?? undefined;
 }
 
 const MINUTE = 60_000;
