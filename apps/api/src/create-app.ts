@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { Logger } from 'pino';
 import { RequestWithPrincipal, toEnvelope, ValidationError } from '@app/common';
 import { installBodyParsers } from './body-parsers';
+import { clientErrorHandler } from './client-error.handler';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
@@ -67,6 +68,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: typeof config.trustProxy === 'number' ? hopCount(config.trustProxy) : config.trustProxy,
     requestIdHeader: false,
+    // §1: headers and body within REQUEST_TIMEOUT_MS (Node answers 408 through the handler below),
+    // and no connection idle longer; a slow-drip body can no longer hold a socket for minutes.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    // Node looks for overdue requests only this often (30 s by default, which would double the limit).
+    http: { connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))) },
+    clientErrorHandler: clientErrorHandler(config.requestTimeoutMs, API_HEADERS, logger),
     // One line per request, written by our onResponse hook with the fields we want.
     logController: new LogController({ disableRequestLogging: true }),
     // Refusals Fastify makes while routing (a malformed %-escape, an over-long path parameter)
@@ -128,5 +136,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.setGlobalPrefix('api/v1');
   mountSwagger(app, buildOpenApiDocument(app));
   await app.init();
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.maxConnections = config.maxConnections;
+  // Node refuses a headersTimeout above requestTimeout; keep the headers' own limit no looser.
+  server.headersTimeout = Math.min(server.headersTimeout, config.requestTimeoutMs);
   return app;
 }

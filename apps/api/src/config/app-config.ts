@@ -22,6 +22,10 @@ export interface AppConfig {
   corsOrigins: string[];
   logLevel: string;
   bodyLimitBytes: number;
+  /** Headers and body must have arrived within this (§1); also the idle limit of a connection. */
+  requestTimeoutMs: number;
+  /** Open connections per instance; more are refused at accept time. */
+  maxConnections: number;
   rateLimits: { userPerMinute: number; anonymousPerMinute: number; registerPerHour: number; loginPerMinute: number };
   jobs: { enabled: boolean; verifyIntervalMinutes: number; pollSeconds: number };
   providers: { awsEndpointUrl?: string; awsIamEndpointUrl?: string; timeoutMs: number; allowedNetworks: string[] };
@@ -248,6 +252,8 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     corsOrigins,
     logLevel,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 2_048, 1, 1_000_000),
     rateLimits: {
       userPerMinute: int(env, 'RATE_LIMIT_USER_PER_MINUTE', 300, 1, 1_000_000),
       anonymousPerMinute: int(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 60, 1, 1_000_000),

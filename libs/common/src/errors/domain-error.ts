@@ -72,6 +72,20 @@ export class MethodNotAllowedError extends DomainError {
   }
 }
 
+export class RequestTimeoutError extends DomainError {
+  readonly code = 'REQUEST_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`The request did not arrive completely within ${timeoutMs} ms`);
+  }
+}
+
+export class HeadersTooLargeError extends DomainError {
+  readonly code = 'HEADERS_TOO_LARGE';
+  constructor() {
+    super('The request headers are too large');
+  }
+}
+
 export class PayloadTooLargeError extends DomainError {
   readonly code = 'PAYLOAD_TOO_LARGE';
   constructor(limitBytes: number) {

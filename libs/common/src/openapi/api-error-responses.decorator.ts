@@ -23,6 +23,8 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   RESOURCE_NOT_FOUND: 'Resource with ID 550e8400-e29b-41d4-a716-446655440000 not found',
   NOT_FOUND: 'The requested route was not found',
   METHOD_NOT_ALLOWED: 'This method is not allowed on this path',
+  REQUEST_TIMEOUT: 'The request did not arrive completely within 30000 ms',
+  HEADERS_TOO_LARGE: 'The request headers are too large',
   RESOURCE_ALREADY_EXISTS: "A resource with identifier 'sg-0abc123def4567890' already exists in this organization and region",
   ORGANIZATION_ALREADY_EXISTS: "An organization with slug 'acme-corp' already exists",
   CREDENTIAL_NAME_TAKEN: "A credential named 'AWS Production' already exists in this organization",
