@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: builds when the sources are newer than the build, then serves. With no
 // DATABASE_URL the service runs on the embedded PGlite database under DATA_DIR (./data).
+// Node 24 LTS: npm runs this with the Node that `npm ci` put in node_modules; an older Node stops here.
+require('./require-node');
 const { spawn, spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
@@ -21,7 +23,9 @@ function newestSource(dir) {
 const stale = !existsSync(entry) || ['apps', 'libs'].some((dir) => newestSource(join(root, dir)) > statSync(entry).mtimeMs);
 if (stale) {
   console.log('Building the service (sources changed since the last build)...');
-  const build = spawnSync('npx', ['nest', 'build', 'api'], { cwd: root, stdio: 'inherit' });
+  // The Nest CLI on this same Node (not whichever `node` is first on PATH).
+  const nest = require.resolve('@nestjs/cli/bin/nest.js', { paths: [root] });
+  const build = spawnSync(process.execPath, [nest, 'build', 'api'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const child = spawn(process.execPath, [entry], { cwd: root, stdio: 'inherit' });

@@ -1,7 +1,11 @@
+// First: on a Node older than 24 LTS, stop here with what to do.
+import './node-version';
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config/app-config';
-import { createRootLogger } from './logging/logger';
+import { bootSummary } from './logging/boot-summary';
+import { chooseLogFormat, createRootLogger } from './logging/logger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { createApp } from './create-app';
@@ -18,18 +22,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const { config, warnings } = loaded;
-  const logger = createRootLogger(config.logLevel);
+  // Readable lines for a person at a terminal in development; JSON everywhere else.
+  const format = chooseLogFormat(config.nodeEnv, process.stdout.isTTY);
+  const logger = createRootLogger(config.logLevel, undefined, format);
   warnings.forEach((warning) => logger.warn(warning));
   const app = await createApp(config, { logger });
   await app.listen({ port: config.port, host: config.host });
-  logger.info(
-    {
-      port: config.port,
-      database: config.databaseUrl ? 'postgresql' : `embedded PGlite in ${config.dataDir}`,
-      redis: Boolean(config.redisUrl),
-    },
-    'EntryGuard API listening',
-  );
+  // The last boot line: where the docs are, which database (never its password), where the dev secrets are.
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  const summary = bootSummary(config, port);
+  // JSON logs carry the same as fields; a pretty line stays one line.
+  logger.info(format === 'json' ? summary.fields : {}, summary.message);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => void shutDown(app, logger, signal));
   }
