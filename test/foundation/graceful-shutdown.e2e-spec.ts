@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { TEST_JWT_SECRET, TEST_KEY_V1 } from '../harness/test-app';
 import { createFreshDatabase, dropDatabase } from '../harness/test-database';
@@ -37,9 +37,18 @@ describe('graceful shutdown', () => {
       await dropDatabase(database.name);
     }
   });
+
+  it('review finding 6: a client dripping its body one byte at a time does not hold shutdown past the deadline', async () => {
+    const database = await createFreshDatabase('entryguard_shutdown');
+    try {
+      await runAndStop(database.url, { slowClient: true });
+    } finally {
+      await dropDatabase(database.name);
+    }
+  });
 });
 
-async function runAndStop(databaseUrl: string): Promise<void> {
+async function runAndStop(databaseUrl: string, options: { slowClient?: boolean } = {}): Promise<void> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
@@ -76,6 +85,18 @@ async function runAndStop(databaseUrl: string): Promise<void> {
   }
   expect({ ready, output: ready ? '' : output }).toEqual({ ready: true, output: '' });
 
+  let slow: Socket | undefined;
+  if (options.slowClient) {
+    // Headers, then one byte of a 100-byte body every 200 ms: without a cut, this socket would
+    // keep the HTTP server open until REQUEST_TIMEOUT_MS (30 s), past the 10 s deadline.
+    slow = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => slow!.once('connect', resolve));
+    slow.on('error', () => undefined);
+    slow.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n');
+    const drip = setInterval(() => (slow!.destroyed ? clearInterval(drip) : slow!.write('{')), 200);
+    slow.on('close', () => clearInterval(drip));
+  }
+
   // A login takes tens of milliseconds (argon2id): it is in flight when the signal lands.
   const inFlight = fetch(`${base}/auth/login`, {
     method: 'POST',
@@ -88,6 +109,7 @@ async function runAndStop(databaseUrl: string): Promise<void> {
 
   expect((await inFlight).status).toBe(401);
   const result = await exited;
+  slow?.destroy();
   expect(Date.now() - signalledAt).toBeLessThan(10_000);
   // Everything closed, so the event loop drains and the process ends by itself.
   expect(result).toEqual({ code: 0, signal: null });

@@ -39,6 +39,11 @@ async function main(): Promise<void> {
 }
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+/**
+ * Requests still running (or still arriving, one byte at a time) this long after the signal are
+ * cut, so that the database and Redis close cleanly before the deadline forces an exit.
+ */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /**
  * Stop taking requests and finish the ones in flight first, then close the rest (jobs, database,
@@ -57,8 +62,10 @@ async function shutDown(app: NestFastifyApplication, logger: Logger, signal: str
     // or the HTTP server waits for the clients' keep-alive timeout.
     const server = app.getHttpServer() as Server;
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await app.getHttpAdapter().getInstance().close();
     clearInterval(sweep);
+    clearTimeout(cut);
     await app.close();
     process.exitCode = 0;
   } catch (error) {
