@@ -160,4 +160,41 @@ describe('rate limits (in memory), decisions §7', () => {
       expect(statuses).toEqual(Array(10).fill(200));
     });
   });
+
+  describe('review finding 10: refused tokens and unknown routes count against the anonymous per-IP limit (5)', () => {
+    let t: TestApp;
+    beforeEach(async () => {
+      t = await startTestApp({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '5' });
+    });
+    afterEach(async () => t.close());
+
+    it('five bad tokens are 401, the sixth is 429 with Retry-After', async () => {
+      const forged = new ApiClient(t.baseUrl, 'a.b.c');
+      for (let i = 0; i < 5; i++) {
+        expectError(await forged.get('/credentials'), 401, 'UNAUTHORIZED');
+      }
+      expectRateLimited(await forged.get('/credentials'), 60);
+      // One budget per IP: an anonymous public route from the same address is refused too.
+      expectRateLimited(await new ApiClient(t.baseUrl).post('/auth/refresh', badRefresh), 60);
+    });
+
+    it('unknown routes count too, and share the budget with bad tokens', async () => {
+      const anonymous = new ApiClient(t.baseUrl);
+      for (let i = 0; i < 3; i++) {
+        expectError(await anonymous.get(`/no-such-route-${i}`), 404, 'NOT_FOUND');
+      }
+      for (let i = 0; i < 2; i++) {
+        expectError(await anonymous.as('a.b.c').get('/auth/me'), 401, 'UNAUTHORIZED');
+      }
+      expectRateLimited(await anonymous.get('/no-such-route'), 60);
+    });
+
+    it("a signed-in user's own requests do not spend the anonymous budget of their IP", async () => {
+      const org = await registerOrganization(seed, 'RL Known');
+      const client = new ApiClient(t.baseUrl, org.auth.accessToken);
+      for (let i = 0; i < 6; i++) {
+        expect((await client.get('/auth/me')).status).toBe(200);
+      }
+    });
+  });
 });

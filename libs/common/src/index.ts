@@ -19,3 +19,4 @@ export * from './jobs/due-work.job';
 export * from './http/validation.decorators';
 export * from './validation/api-date-time';
 export * from './context/client-address';
+export * from './context/anonymous-rate-limit';

@@ -1,6 +1,13 @@
 import { DynamicModule, ExecutionContext, Module } from '@nestjs/common';
-import { SkipThrottle, ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
-import { RATE_LIMIT_BUCKET_KEY, RateLimitBucket, RequestWithPrincipal } from '@app/common';
+import { SkipThrottle, ThrottlerModule, ThrottlerOptions, ThrottlerStorage } from '@nestjs/throttler';
+import {
+  ANONYMOUS_RATE_LIMIT,
+  AnonymousRateLimit,
+  clientAddress,
+  RATE_LIMIT_BUCKET_KEY,
+  RateLimitBucket,
+  RequestWithPrincipal,
+} from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { FailOpenRedisThrottlerStorage } from './fail-open-throttler.storage';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
@@ -23,6 +30,21 @@ function bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
 }
 
 const MINUTE = 60_000;
+
+const rateLimitKey = (name: string, tracker: string) => `entryguard:rl:${name}:${tracker}`;
+
+/** Per client address (§7: an IP address, never forwarded text). */
+const ipTracker = (req: Parameters<typeof clientAddress>[0]) => `ip:${clientAddress(req) ?? 'unknown'}`;
+
+/** The same counter as the 'anonymous' throttler: one budget per IP, whichever way a request is refused. */
+function anonymousRateLimit(storage: ThrottlerStorage, limit: number): AnonymousRateLimit {
+  return {
+    async consume(request) {
+      const record = await storage.increment(rateLimitKey('anonymous', ipTracker(request)), MINUTE, limit, MINUTE, 'anonymous');
+      return record.isBlocked ? Math.max(1, Math.ceil(record.timeToBlockExpire)) : undefined;
+    },
+  };
+}
 
 /** The counter store, held as a provider only so that Nest runs its shutdown hook. */
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -55,14 +77,20 @@ export class RateLimitModule {
           // One counter per user (or client IP) per limit, across every route and instance.
           getTracker: (req) => {
             const principal = (req as RequestWithPrincipal).principal;
-            return principal ? `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.apiKeyId}` : `ip:${req.ip}`;
+            return principal
+              ? `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.apiKeyId}`
+              : ipTracker(req as never);
           },
-          generateKey: (_context, tracker, name) => `entryguard:rl:${name}:${tracker}`,
+          generateKey: (_context, tracker, name) => rateLimitKey(name, tracker),
         }),
       ],
       // Registered as a provider too, so Nest runs its shutdown hook (Redis connection, sweeper).
-      providers: [RateLimitGuard, { provide: RATE_LIMIT_STORAGE, useValue: storage }],
-      exports: [RateLimitGuard],
+      providers: [
+        RateLimitGuard,
+        { provide: RATE_LIMIT_STORAGE, useValue: storage },
+        { provide: ANONYMOUS_RATE_LIMIT, useValue: anonymousRateLimit(storage, limits.anonymousPerMinute) },
+      ],
+      exports: [RateLimitGuard, ANONYMOUS_RATE_LIMIT],
     };
   }
 }
