@@ -14,7 +14,8 @@ const { config } = loadConfig(process.env);
 
 export default new DataSource(
   buildDataSourceOptions({
-    databaseUrl: config.databaseUrl,
+    // Migrations run as the owner role (§6) when MIGRATIONS_DATABASE_URL names one.
+    databaseUrl: config.migrationsDatabaseUrl ?? config.databaseUrl,
     dataDir: config.dataDir,
     migrationsRun: false,
     poolSize: 2,

@@ -38,7 +38,8 @@ export class AppModule {
           buildDataSourceOptions({
             databaseUrl: config.databaseUrl,
             dataDir: config.dataDir,
-            migrationsRun: config.migrationsRun,
+            // PostgreSQL is migrated before boot, as the owner role (migrate-as-owner.ts).
+            migrationsRun: config.migrationsRun && !config.databaseUrl,
             poolSize: config.dbPoolSize,
             entities: ENTITIES,
           }),

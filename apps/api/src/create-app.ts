@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { Logger } from 'pino';
 import { RequestWithPrincipal, toEnvelope, ValidationError } from '@app/common';
 import { installBodyParsers } from './body-parsers';
+import { migrateAsOwner } from './database/migrate-as-owner';
 import { clientErrorHandler } from './client-error.handler';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -63,6 +64,7 @@ export interface CreateAppOptions {
 /** Builds the whole service, ready to listen: used by main.ts, the tests and the OpenAPI writer. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createRootLogger(config.logLevel);
+  await migrateAsOwner(config, logger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,

@@ -11,6 +11,8 @@ export interface AppConfig {
   port: number;
   host: string;
   databaseUrl?: string;
+  /** The owner role that runs migrations (§6); the service's DATABASE_URL role only uses the tables. */
+  migrationsDatabaseUrl?: string;
   dataDir: string;
   migrationsRun: boolean;
   dbPoolSize: number;
@@ -238,6 +240,8 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    migrationsDatabaseUrl:
+      url(env, 'MIGRATIONS_DATABASE_URL', ['postgres:', 'postgresql:']) ?? url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir,
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 500),
@@ -272,5 +276,13 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
       allowedNetworks: cidrList(env, 'PROVIDER_ALLOWED_NETWORKS'),
     },
   };
+  if (config.databaseUrl && !str(env, 'MIGRATIONS_DATABASE_URL') && nodeEnv !== 'test') {
+    warnings.push(
+      'MIGRATIONS_DATABASE_URL is not set: migrations and the service share one database role, so the service could alter its own audit trail; see the README (Security: two database roles)',
+    );
+  }
+  if (config.migrationsDatabaseUrl && !config.databaseUrl) {
+    throw new ConfigError('MIGRATIONS_DATABASE_URL', 'needs DATABASE_URL too (the embedded database has one role)');
+  }
   return { config, warnings };
 }

@@ -136,6 +136,13 @@ export class InitialSchema1764130000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    // Reverting this migration destroys the audit trail: only on purpose (§6).
+    const [{ rows }] = (await q.query(`SELECT count(*)::int AS rows FROM audit_logs`)) as Array<{ rows: number }>;
+    if (rows > 0 && process.env.MIGRATIONS_ALLOW_AUDIT_LOSS !== 'true') {
+      throw new Error(
+        `Reverting InitialSchema would drop audit_logs with ${rows} audit rows. Export them first; set MIGRATIONS_ALLOW_AUDIT_LOSS=true to force.`,
+      );
+    }
     await q.query(`DROP TABLE audit_logs`);
     await q.query(`DROP FUNCTION audit_logs_append_only()`);
     await q.query(`DROP TABLE resources`);
