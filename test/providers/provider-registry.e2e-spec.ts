@@ -22,7 +22,7 @@ describe('ProvidersModule / ProviderRegistry', () => {
 
   it('wires the AWS adapter to the configured endpoint through Nest DI', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ProvidersModule.register({ awsEndpointUrl: fake.url, timeoutMs: 2000 })],
+      imports: [ProvidersModule.forRoot({ awsEndpointUrl: fake.url, timeoutMs: 2000 })],
     }).compile();
     const registry = moduleRef.get(ProviderRegistry);
     const aws = registry.adapterFor('AWS');

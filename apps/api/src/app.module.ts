@@ -10,6 +10,7 @@ import { buildDataSourceOptions } from '@app/database';
 import { AuthenticationGuard, AuthModule, RolesGuard } from '@app/auth';
 import { AuditModule } from '@app/audit';
 import { ResourcesModule } from '@app/resources';
+import { ProvidersModule } from '@app/providers';
 import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
 import { CredentialsModule } from './credentials/credentials.module';
 import { ENTITIES } from './entities';
@@ -28,9 +29,8 @@ export class AppModule {
       verifyIntervalMinutes: config.jobs.verifyIntervalMinutes,
       pollSeconds: config.jobs.pollSeconds,
     };
-    const providers = config.providers;
     // One instance, imported by the app and bound into resources as its credential port.
-    const credentials = CredentialsModule.forRoot({ ...jobs, encryptionKeys: config.credentialEncryptionKeys, providers });
+    const credentials = CredentialsModule.forRoot({ ...jobs, encryptionKeys: config.credentialEncryptionKeys });
     return {
       module: AppModule,
       imports: [
@@ -58,6 +58,7 @@ export class AppModule {
           ],
         }),
         RequestContextModule,
+        ProvidersModule.forRoot(config.providers),
         AuditModule,
         AuthModule.forRoot({
           jwtSecret: config.jwt.secret,
@@ -66,7 +67,7 @@ export class AppModule {
         }),
         RateLimitModule.forRoot(config),
         credentials,
-        ResourcesModule.forRoot({ imports: [credentials], credentialAccess: CredentialAccessAdapter, providers, settings: jobs }),
+        ResourcesModule.forRoot({ imports: [credentials], credentialAccess: CredentialAccessAdapter, settings: jobs }),
       ],
       controllers: [HealthController],
       providers: [

@@ -1,6 +1,5 @@
 import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ProvidersModule, ProvidersOptions } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
 import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
 import { Resource } from './resource.entity';
@@ -13,7 +12,6 @@ export interface ResourcesModuleOptions {
   /** The module that provides the credential-access implementation (the app's credentials). */
   imports: ModuleMetadata['imports'];
   credentialAccess: Type<CredentialAccess>;
-  providers: ProvidersOptions;
   settings: ResourceSettings;
 }
 
@@ -22,7 +20,7 @@ export class ResourcesModule {
   static forRoot(options: ResourcesModuleOptions): DynamicModule {
     return {
       module: ResourcesModule,
-      imports: [...(options.imports ?? []), TypeOrmModule.forFeature([Resource]), ProvidersModule.register(options.providers)],
+      imports: [...(options.imports ?? []), TypeOrmModule.forFeature([Resource])],
       controllers: [ResourcesController],
       providers: [
         { provide: CREDENTIAL_ACCESS, useExisting: options.credentialAccess },

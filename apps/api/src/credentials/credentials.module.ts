@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ProvidersModule, ProvidersOptions } from '@app/providers';
 import { CredentialAccessAdapter } from './credential-access.adapter';
 import { CredentialCipher, parseKeyring } from './credential-cipher';
 import { CREDENTIAL_SETTINGS, CredentialSettings } from './credential-settings';
@@ -12,16 +11,15 @@ import { CredentialsService } from './credentials.service';
 
 export interface CredentialsModuleOptions extends CredentialSettings {
   encryptionKeys: string;
-  providers: ProvidersOptions;
 }
 
 @Module({})
 export class CredentialsModule {
   static forRoot(options: CredentialsModuleOptions): DynamicModule {
-    const { encryptionKeys, providers, ...settings } = options;
+    const { encryptionKeys, ...settings } = options;
     return {
       module: CredentialsModule,
-      imports: [TypeOrmModule.forFeature([Credential]), ProvidersModule.register(providers)],
+      imports: [TypeOrmModule.forFeature([Credential])],
       controllers: [CredentialsController],
       providers: [
         { provide: CREDENTIAL_SETTINGS, useValue: settings },
