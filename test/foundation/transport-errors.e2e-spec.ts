@@ -21,12 +21,14 @@ function exchange(port: number, chunks: Array<string | Buffer>, options: { gapMs
       clearTimeout(timer);
       resolve({ raw, closed, ms: Date.now() - started });
     });
-    socket.on('connect', async () => {
-      for (const chunk of chunks) {
-        if (socket.destroyed) return;
-        socket.write(chunk);
-        if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
-      }
+    socket.on('connect', () => {
+      void (async () => {
+        for (const chunk of chunks) {
+          if (socket.destroyed) return;
+          socket.write(chunk);
+          if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
+        }
+      })();
     });
   });
 }

@@ -36,7 +36,7 @@ export function clientErrorHandler(requestTimeoutMs: number, securityHeaders: Re
 }
 
 function toDomain(error: ParserError, requestTimeoutMs: number): DomainError {
-  switch (error.code) {
+  switch (error.code ?? '') {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return new RequestTimeoutError(requestTimeoutMs);
     case 'HPE_HEADER_OVERFLOW':
