@@ -16,7 +16,20 @@ describe('migrations', () => {
     try {
       await dataSource.initialize();
       const applied = await tables();
-      expect(applied).toEqual(['audit_logs', 'credentials', 'migrations', 'organizations', 'refresh_tokens', 'resources', 'users']);
+      expect(applied).toEqual([
+        'audit_logs',
+        'credentials',
+        'migrations',
+        'organization_settings',
+        'organizations',
+        'refresh_tokens',
+        'resources',
+        'role_resources',
+        'role_users',
+        'roles',
+        'user_tokens',
+        'users',
+      ]);
 
       while ((await dataSource.query('SELECT count(*)::int AS n FROM migrations'))[0].n > 0) {
         await dataSource.undoLastMigration({ transaction: 'each' });

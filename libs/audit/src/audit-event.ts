@@ -11,13 +11,28 @@ export const AUDIT_EVENT_TYPES = [
   'RESOURCE_UPDATE',
   'RESOURCE_DELETE',
   'RESOURCE_VERIFY',
+  'USER_INVITE',
+  'INVITATION_ACCEPT',
+  'USER_UPDATE',
+  'USER_DELETE',
+  'PASSWORD_CHANGE',
+  'PASSWORD_RESET_REQUEST',
+  'PASSWORD_RESET',
+  'ORGANIZATION_SETTINGS_UPDATE',
+  'ROLE_CREATE',
+  'ROLE_UPDATE',
+  'ROLE_DELETE',
+  'ROLE_USER_ASSIGN',
+  'ROLE_USER_UNASSIGN',
+  'ROLE_RESOURCE_ASSIGN',
+  'ROLE_RESOURCE_UNASSIGN',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export const AUDIT_RESULTS = ['SUCCESS', 'FAILURE'] as const;
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
-export const AUDIT_TARGET_TYPES = ['USER', 'ORGANIZATION', 'CREDENTIAL', 'RESOURCE'] as const;
+export const AUDIT_TARGET_TYPES = ['USER', 'ORGANIZATION', 'CREDENTIAL', 'RESOURCE', 'ROLE'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export const AUDIT_ACTOR_TYPES = ['USER', 'API_KEY', 'SYSTEM', 'ANONYMOUS'] as const;
@@ -53,6 +68,15 @@ export const AUDIT_DETAIL_KEYS = [
   'email',
   'organizationSlug',
   'reason',
+  'isOrgAdmin',
+  'invitationResent',
+  'userId',
+  'roleId',
+  'roleName',
+  'resourceId',
+  'resourceName',
+  'maxSessionDurationHours',
+  'description',
 ] as const;
 export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number];
 export type AuditDetails = Partial<Record<AuditDetailKey, DetailValue>>;

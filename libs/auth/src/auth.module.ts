@@ -14,6 +14,10 @@ import { TokenService } from './tokens/token.service';
 import { Organization } from './users/organization.entity';
 import { User } from './users/user.entity';
 import { UserRepository } from './users/user.repository';
+import { OneTimeTokenService } from './tokens/one-time-token.service';
+import { UserToken } from './tokens/user-token.entity';
+import { OrganizationSettings } from './settings/organization-settings.entity';
+import { OrganizationSettingsRepository } from './settings/organization-settings.repository';
 
 @Module({})
 export class AuthModule {
@@ -22,7 +26,7 @@ export class AuthModule {
     const JwtStrategy = jwtStrategyClass(names.jwt);
     return {
       module: AuthModule,
-      imports: [TypeOrmModule.forFeature([Organization, User, RefreshToken])],
+      imports: [TypeOrmModule.forFeature([Organization, User, RefreshToken, UserToken, OrganizationSettings])],
       controllers: [AuthController],
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },
@@ -36,8 +40,18 @@ export class AuthModule {
         UserRepository,
         RefreshTokenRepository,
         RolesGuard,
+        OneTimeTokenService,
+        OrganizationSettingsRepository,
       ],
-      exports: [AuthenticationGuard, RolesGuard, TokenService],
+      exports: [
+        AuthenticationGuard,
+        RolesGuard,
+        TokenService,
+        OneTimeTokenService,
+        OrganizationSettingsRepository,
+        UserRepository,
+        PasswordHasher,
+      ],
     };
   }
 }

@@ -16,9 +16,14 @@ export class PasswordHasher implements OnModuleInit {
     return argon2.hash(password, OPTIONS);
   }
 
-  async verify(hash: string | undefined, password: string): Promise<boolean> {
+  /**
+   * False without a stored hash (no such user, or an invited user who has not set a password),
+   * after the same work as a real check; never true against the dummy.
+   */
+  async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash ?? this.dummyHash, password);
+      const matches = await argon2.verify(hash ?? this.dummyHash, password);
+      return matches && Boolean(hash);
     } catch {
       return false;
     }

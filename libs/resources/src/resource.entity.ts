@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 import { ProviderName } from '@app/providers';
 
 /** A firewall (security group, APISIX route, ...) reached through one of the organization's credentials. */
@@ -10,6 +10,8 @@ import { ProviderName } from '@app/providers';
   onDelete: 'RESTRICT',
 })
 // The migration's inline CHECK got PostgreSQL's default name; TypeORM compares checks by name.
+// The target of tenant foreign keys from roles: (organization_id, id).
+@Unique('uq_resources_org_id', ['organizationId', 'id'])
 @Check('resources_provider_check', `provider IN ('AWS', 'GCP', 'AZURE', 'APISIX')`)
 // An expression index on coalesce(region, ''), which TypeORM cannot describe: kept out of the diff.
 @Index('uq_resources_identity', { synchronize: false })

@@ -4,6 +4,8 @@ import { Organization } from './organization.entity';
 
 @Entity({ name: 'users' })
 @Unique('uq_users_org_email', ['organizationId', 'email'])
+// The target of tenant foreign keys (roles, one-time tokens): (organization_id, id).
+@Unique('uq_users_org_id', ['organizationId', 'id'])
 // The migration's inline CHECK got PostgreSQL's default name; TypeORM compares checks by name.
 @Check('users_role_check', `role IN ('ORG_ADMIN', 'USER')`)
 export class User {
@@ -21,8 +23,9 @@ export class User {
   @Column({ type: 'varchar', length: 200, nullable: true })
   name!: string | null;
 
-  @Column({ name: 'password_hash', type: 'text' })
-  passwordHash!: string;
+  /** Null until an invited user sets one. */
+  @Column({ name: 'password_hash', type: 'text', nullable: true })
+  passwordHash!: string | null;
 
   @Column({ type: 'varchar', length: 20 })
   role!: Role;
@@ -32,6 +35,17 @@ export class User {
 
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
+
+  /** Invited, and the invitation not yet accepted. */
+  @Column({ name: 'invitation_pending', type: 'boolean', default: false })
+  invitationPending!: boolean;
+
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt!: Date | null;
+
+  /** When the password was last set; password expiry (§10) counts from here. */
+  @Column({ name: 'password_changed_at', type: 'timestamptz', nullable: true })
+  passwordChangedAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -1,6 +1,12 @@
 import { InitialSchema1764130000000 } from './1764130000000-initial-schema';
 import { VerificationRevision1764400000000 } from './1764400000000-verification-revision';
 import { AuditAppendOnlyGrants1764500000000 } from './1764500000000-audit-append-only-grants';
+import { People1764700000000 } from './1764700000000-people';
 
 /** Listed by class, not by glob, so the app, the CLI and tests load the same set from src or dist. */
-export const MIGRATIONS = [InitialSchema1764130000000, VerificationRevision1764400000000, AuditAppendOnlyGrants1764500000000];
+export const MIGRATIONS = [
+  InitialSchema1764130000000,
+  VerificationRevision1764400000000,
+  AuditAppendOnlyGrants1764500000000,
+  People1764700000000,
+];

@@ -1,0 +1,2 @@
+export * from './roles/role.entity';
+export * from './roles/role-assignment.entity';
