@@ -16,3 +16,4 @@ export * from './tokens/one-time-token.service';
 export * from './settings/organization-settings.repository';
 export * from './users/user.repository';
 export * from './password-hasher';
+export * from './passwords/password-policy';
