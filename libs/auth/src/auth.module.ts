@@ -51,6 +51,7 @@ export class AuthModule {
         OrganizationSettingsRepository,
         UserRepository,
         PasswordHasher,
+        RefreshTokenRepository,
       ],
     };
   }

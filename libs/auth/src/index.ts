@@ -17,3 +17,4 @@ export * from './settings/organization-settings.repository';
 export * from './users/user.repository';
 export * from './password-hasher';
 export * from './passwords/password-policy';
+export * from './tokens/refresh-token.repository';
