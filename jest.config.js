@@ -27,7 +27,7 @@ const swc = [
 ];
 
 const moduleNameMapper = {
-  '^@app/(common|database|auth|audit|resources|providers|users)$': '<rootDir>/libs/$1/src',
+  '^@app/(common|database|auth|audit|resources|providers|users|jobs|mail)$': '<rootDir>/libs/$1/src',
 };
 
 const shared = {

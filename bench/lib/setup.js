@@ -75,6 +75,7 @@ function serviceEnv({ port, dbUrl, stamp, jwtSecret, keys }) {
     DATABASE_URL: dbUrl,
     DATA_DIR: path.join(os.tmpdir(), `entryguard-bench-${stamp}`),
     JWT_SECRET: jwtSecret,
+    SMTP_URL: 'smtp://127.0.0.1:9', // required in production; nothing in a bench sends mail (JOBS_ENABLED=false)
     JWT_ACCESS_TTL: '2h', // a full run must not outlive its token
     CREDENTIAL_ENCRYPTION_KEYS: keys,
     LOG_LEVEL: 'warn',

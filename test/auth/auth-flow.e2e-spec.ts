@@ -80,18 +80,18 @@ describe('identity: register, login, me, refresh rotation, logout', () => {
     const taken = await org.anonymous.post('/auth/register', {
       organizationName: org.name,
       email: 'x@example.test',
-      password: 'password 123',
+      password: 'Password 123',
     });
     expectError(taken, 409, 'ORGANIZATION_ALREADY_EXISTS');
 
-    const bad = await org.anonymous.post('/auth/register', { organizationName: '', email: 'not-an-email', password: 'short' });
+    const bad = await org.anonymous.post('/auth/register', { organizationName: '', email: 'not-an-email', password: 'Short1' });
     expectError(bad, 400, 'VALIDATION_ERROR');
     expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'organizationName', 'password']);
 
     const symbols = await org.anonymous.post('/auth/register', {
       organizationName: '!!!',
       email: 'y@example.test',
-      password: 'password 123',
+      password: 'Password 123',
     });
     expectError(symbols, 400, 'VALIDATION_ERROR');
   });

@@ -70,7 +70,7 @@ describe('generated client (openapi-typescript + openapi-fetch): the seed workfl
     const registerBody: Schemas['RegisterDto'] = {
       organizationName: `Generated Client ${suffix}`,
       email: `admin-${suffix}@example.test`,
-      password: 'correct horse battery',
+      password: 'Correct horse battery 1',
       name: 'Ada Admin',
     };
     const registered = await anonymous.POST('/api/v1/auth/register', { body: registerBody });

@@ -29,7 +29,7 @@ describe('loadConfig (decisions §8)', () => {
   it('accepts the base environment (control), in test and in production', () => {
     const { config } = loadConfig(base());
     expect(config).toMatchObject({ nodeEnv: 'test', port: 3000, jwt: { secret: GOOD_SECRET }, credentialEncryptionKeys: GOOD_KEYS });
-    const production = loadConfig({ ...base(), NODE_ENV: 'production' });
+    const production = loadConfig({ ...base(), NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:2525' });
     expect(production.config.nodeEnv).toBe('production');
     expect(production.warnings).toEqual([]);
     expect(existsSync(join(dataDir, 'dev-secrets.json'))).toBe(false);
@@ -61,12 +61,24 @@ describe('loadConfig (decisions §8)', () => {
     ['MIGRATIONS_RUN=maybe', 'MIGRATIONS_RUN', { MIGRATIONS_RUN: 'maybe' }],
     ['BODY_LIMIT_BYTES=12', 'BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '12' }],
     ['RATE_LIMIT_LOGIN_PER_MINUTE=0', 'RATE_LIMIT_LOGIN_PER_MINUTE', { RATE_LIMIT_LOGIN_PER_MINUTE: '0' }],
+    ['RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR=five', 'RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR', { RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR: 'five' }],
     ['JWT_ACCESS_TTL=soon', 'JWT_ACCESS_TTL', { JWT_ACCESS_TTL: 'soon' }],
     ['JWT_SECRET of 32 identical characters (review finding 15)', 'JWT_SECRET', { JWT_SECRET: 'a'.repeat(32) }],
     ['JWT_SECRET of two alternating characters', 'JWT_SECRET', { JWT_SECRET: 'ab'.repeat(24) }],
     ['PROVIDER_ALLOWED_NETWORKS with a bare address', 'PROVIDER_ALLOWED_NETWORKS', { PROVIDER_ALLOWED_NETWORKS: '10.0.0.1' }],
     ['PROVIDER_ALLOWED_NETWORKS with garbage', 'PROVIDER_ALLOWED_NETWORKS', { PROVIDER_ALLOWED_NETWORKS: '127.0.0.0/8,nope' }],
+    ['production without SMTP_URL', 'SMTP_URL', { NODE_ENV: 'production' }],
+    ['SMTP_URL=http://mail.example.com', 'SMTP_URL', { SMTP_URL: 'http://mail.example.com' }],
+    ['SMTP_URL that is not a URL', 'SMTP_URL', { SMTP_URL: 'mail.example.com:25' }],
+    ['MAIL_FROM without an address', 'MAIL_FROM', { MAIL_FROM: 'EntryGuard' }],
+    ['MAIL_FROM with a line break', 'MAIL_FROM', { MAIL_FROM: 'a@b.example\nBcc: c@d.example' }],
+    ['APP_URL=ftp://x', 'APP_URL', { APP_URL: 'ftp://example.com' }],
   ];
+
+  it('limits forgot-password to RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR per IP, 5 by default (§10)', () => {
+    expect(loadConfig(base()).config.rateLimits.forgotPasswordPerHour).toBe(5);
+    expect(loadConfig({ ...base(), RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR: '12' }).config.rateLimits.forgotPasswordPerHour).toBe(12);
+  });
 
   it('says how to generate a JWT secret when it refuses one', () => {
     for (const secret of ['short', 'x'.repeat(40)]) {
@@ -86,6 +98,33 @@ describe('loadConfig (decisions §8)', () => {
     const error = configErrorFor({ ...base(), ...overrides });
     expect(error.name).toBe('ConfigError');
     expect(error.message).toContain(variable);
+  });
+
+  it('reads the mail settings: SMTP_URL, MAIL_FROM and APP_URL, with development defaults (§9)', () => {
+    expect(loadConfig(base()).config.mail).toEqual({
+      smtpUrl: undefined,
+      from: 'EntryGuard <no-reply@localhost>',
+      appUrl: 'http://localhost:3000',
+    });
+    const { config } = loadConfig({
+      ...base(),
+      NODE_ENV: 'production',
+      SMTP_URL: 'smtps://user:pass@mail.example.com:465',
+      MAIL_FROM: 'Acme Access <access@acme.example>',
+      APP_URL: 'https://access.acme.example/',
+    });
+    expect(config.mail).toEqual({
+      smtpUrl: 'smtps://user:pass@mail.example.com:465',
+      from: 'Acme Access <access@acme.example>',
+      appUrl: 'https://access.acme.example',
+    });
+    expect(loadConfig({ ...base(), MAIL_FROM: 'ops@acme.example' }).config.mail.from).toBe('ops@acme.example');
+  });
+
+  it('never echoes an SMTP password in the message', () => {
+    const message = configErrorFor({ ...base(), SMTP_URL: 'http://user:smtp-hunter2@mail.example.com' }).message;
+    expect(message).toContain('SMTP_URL');
+    expect(message).not.toContain('smtp-hunter2');
   });
 
   it('never echoes a secret in the message', () => {

@@ -59,7 +59,7 @@ describe('database outage: 503 while the database is unreachable, then recovery 
       anonymous.post('/auth/register', {
         organizationName: `Outage new ${Date.now()}`,
         email: 'new@example.test',
-        password: 'password 123',
+        password: 'Password 123',
       }),
     createCredential: () => org.admin.post('/credentials', awsCredentialBody()),
   });

@@ -237,7 +237,7 @@ describe('the error envelope with BODY_LIMIT_BYTES=2048', () => {
     expectError(await anonymous.post('/auth/login', paddedBody(3000)), 413, 'PAYLOAD_TOO_LARGE');
     expectError(await anonymous.post('/auth/login', paddedBody(1500)), 400, 'VALIDATION_ERROR');
     expectError(
-      await anonymous.post('/auth/register', { organizationName: 'n'.repeat(2100), email: 'a@example.test', password: 'password 123' }),
+      await anonymous.post('/auth/register', { organizationName: 'n'.repeat(2100), email: 'a@example.test', password: 'Password 123' }),
       413,
       'PAYLOAD_TOO_LARGE',
     );

@@ -62,6 +62,8 @@ async function runAndStop(databaseUrl: string, options: { slowClient?: boolean }
       JWT_SECRET: TEST_JWT_SECRET,
       CREDENTIAL_ENCRYPTION_KEYS: `1:${TEST_KEY_V1}`,
       JOBS_ENABLED: 'true',
+      // Production requires a mail server; this test sends no mail (nothing listens on port 9).
+      SMTP_URL: 'smtp://127.0.0.1:9',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

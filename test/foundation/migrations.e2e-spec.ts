@@ -19,6 +19,7 @@ describe('migrations', () => {
       expect(applied).toEqual([
         'audit_logs',
         'credentials',
+        'jobs',
         'migrations',
         'organization_settings',
         'organizations',

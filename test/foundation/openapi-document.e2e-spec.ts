@@ -4,7 +4,14 @@ import { ApiClient } from '../harness/api-client';
 import { startTestApp, TestApp } from '../harness/test-app';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
-const PUBLIC_PATHS = [/\/auth\/register$/, /\/auth\/login$/, /\/auth\/refresh$/, /\/auth\/logout$/, /\/health\/[^/]+$/];
+const PUBLIC_PATHS = [
+  /\/auth\/register$/,
+  /\/auth\/login$/,
+  /\/auth\/refresh$/,
+  /\/auth\/logout$/,
+  /\/auth\/(set-password|forgot-password|reset-password|change-expired-password)$/,
+  /\/health\/[^/]+$/,
+];
 const ENVELOPE_REF = '#/components/schemas/ErrorEnvelopeDto';
 const COMMITTED = join(__dirname, '..', '..', 'openapi.json');
 

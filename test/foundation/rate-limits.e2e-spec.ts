@@ -93,7 +93,7 @@ describe('rate limits (in memory), decisions §7', () => {
       const bodies = [1, 2, 3].map((i) => ({
         organizationName: `RL Register ${suffix} ${i}`,
         email: `r${i}@example.test`,
-        password: 'password 123',
+        password: 'Password 123',
       }));
       const anonymous = new ApiClient(t.baseUrl);
       expect((await anonymous.post('/auth/register', bodies[0])).status).toBe(201);

@@ -42,7 +42,7 @@ describe('security review: input the service must refuse cleanly, or accept', ()
         const body = {
           organizationName: uniqueName('Odd'),
           email: 'odd@example.test',
-          password: 'a long password',
+          password: 'A long password 1',
           name: 'Odd',
           [field]: value,
         };
@@ -177,14 +177,14 @@ describe('security review: input the service must refuse cleanly, or accept', ()
       const response = await anonymous.post('/auth/register', {
         organizationName: unique,
         email: 'intl@example.test',
-        password: 'a long password',
+        password: 'A long password 1',
       });
       expect(response.status).toBe(201);
       expect(response.body.user.organizationName).toBe(unique);
       const login = await anonymous.post('/auth/login', {
         organizationSlug: response.body.user.organizationSlug,
         email: 'intl@example.test',
-        password: 'a long password',
+        password: 'A long password 1',
       });
       expect(login.status).toBe(200);
     });
@@ -193,7 +193,7 @@ describe('security review: input the service must refuse cleanly, or accept', ()
       const response = await anonymous.post('/auth/register', {
         organizationName: '!!! ---',
         email: 'none@example.test',
-        password: 'a long password',
+        password: 'A long password 1',
       });
       expectError(response, 400, 'VALIDATION_ERROR');
       expect(response.body.details).toEqual([expect.objectContaining({ field: 'organizationName' })]);

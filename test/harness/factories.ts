@@ -23,7 +23,8 @@ export async function registerOrganization(t: TestApp, prefix = 'Org'): Promise<
   const anonymous = new ApiClient(t.baseUrl);
   const name = uniqueName(prefix);
   const email = `admin-${randomUUID().slice(0, 8)}@example.test`;
-  const password = 'correct horse battery';
+  // Meets the default password policy (§10), which register applies.
+  const password = 'Correct horse battery 1';
   const response = await anonymous.post('/auth/register', { organizationName: name, email, password, name: 'Ada Admin' });
   if (response.status !== 201) {
     throw new Error(`register failed: ${response.status} ${response.text}`);

@@ -211,7 +211,7 @@ describe('security: fuzzing', () => {
       client: () => anonymous,
       numRuns: 400,
       success: keysAre(AUTH_KEYS),
-      valids: () => [{ organizationName: 'Fuzz Registered', email: 'fuzz-reg@example.test', password: 'fuzz password 1', name: 'Fuzzy' }],
+      valids: () => [{ organizationName: 'Fuzz Registered', email: 'fuzz-reg@example.test', password: 'Fuzz password 1', name: 'Fuzzy' }],
     },
     {
       label: 'POST /auth/login',

@@ -165,7 +165,7 @@ describe('security: mass assignment', () => {
           anonymous.post('/auth/register', {
             organizationName: name,
             email,
-            password: 'intruder password',
+            password: 'Intruder password 1',
             name: 'Mallory',
             [field]: value(other),
           }),

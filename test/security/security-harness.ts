@@ -61,6 +61,10 @@ export async function orgRows(t: TestApp, organizationId: string): Promise<Recor
     refresh_tokens: 'SELECT * FROM refresh_tokens WHERE organization_id = $1 ORDER BY id',
     credentials: 'SELECT * FROM credentials WHERE organization_id = $1 ORDER BY id',
     resources: 'SELECT * FROM resources WHERE organization_id = $1 ORDER BY id',
+    roles: 'SELECT * FROM roles WHERE organization_id = $1 ORDER BY id',
+    role_users: 'SELECT * FROM role_users WHERE organization_id = $1 ORDER BY role_id, user_id',
+    role_resources: 'SELECT * FROM role_resources WHERE organization_id = $1 ORDER BY role_id, resource_id',
+    organization_settings: 'SELECT * FROM organization_settings WHERE organization_id = $1',
     audit_not_failure: `SELECT * FROM audit_logs WHERE organization_id = $1 AND result <> 'FAILURE' ORDER BY id`,
   };
   for (const [table, sql] of Object.entries(queries)) {
@@ -80,7 +84,7 @@ export async function dbFingerprint(t: TestApp): Promise<Record<string, string>>
   const part = (table: string, where = 'true') =>
     `(SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), ',' ORDER BY x.id)), '-') FROM ${table} x WHERE ${where}) AS ${table}`;
   const { rows } = await t.db.query(
-    `SELECT ${['organizations', 'users', 'refresh_tokens', 'credentials', 'resources'].map((table) => part(table)).join(', ')}, ${part('audit_logs', `x.result <> 'FAILURE'`)}`,
+    `SELECT ${['organizations', 'users', 'refresh_tokens', 'credentials', 'resources', 'roles'].map((table) => part(table)).join(', ')}, ${part('audit_logs', `x.result <> 'FAILURE'`)}`,
   );
   return rows[0];
 }

@@ -1,3 +1,5 @@
+import { ModulesContainer } from '@nestjs/core';
+import { ROLES_KEY } from '@app/auth';
 import { ApiClient, ApiResponse, expectError } from '../harness/api-client';
 import { awsCredentialBody, awsResourceBody, createMember, registerOrganization, TestOrganization, uniqueName } from '../harness/factories';
 import { TestApp } from '../harness/test-app';
@@ -14,18 +16,33 @@ interface Operation {
   /** Relative to the base path, e.g. /credentials/{id}/verify */
   path: string;
   operationId: string;
+  /** The document's prose; "Requires ORG_ADMIN" marks the operations only admins may call. */
+  description: string;
   bodySchema?: Record<string, any>;
 }
+
+/** The marker every ORG_ADMIN operation's description carries (checked against the routes' @Roles below). */
+const ADMIN_MARKER = /\bRequires ORG_ADMIN\b/;
 
 /** Which objects an `{id}` refers to, by the first path segment, and the 404 that hides them. */
 const KINDS: Record<string, { code: string; message: (id: string) => string }> = {
   credentials: { code: 'CREDENTIAL_NOT_FOUND', message: (id) => `Credential with ID ${id} not found` },
   resources: { code: 'RESOURCE_NOT_FOUND', message: (id) => `Resource with ID ${id} not found` },
+  users: { code: 'USER_NOT_FOUND', message: (id) => `User with ID ${id} not found` },
+  roles: { code: 'ROLE_NOT_FOUND', message: (id) => `Role with ID ${id} not found` },
+};
+
+/** Path parameters besides {id}: always org A's own object, so the {id} alone decides the answer. */
+const SECONDARY: Record<string, (ctx: Ctx) => string> = {
+  userId: (ctx) => ctx.aUser,
+  resourceId: (ctx) => ctx.aResource,
 };
 
 interface Ctx {
   aCredential: string;
   aTarget: string;
+  aUser: string;
+  aResource: string;
 }
 
 /** A VALID body per operation (validation runs before existence, so an invalid one would hide a leak). */
@@ -45,6 +62,11 @@ const VALID_BODIES: Record<string, (ctx: Ctx) => Record<string, unknown>> = {
     isActive: true,
     config: { protocol: 'tcp', port: 443 },
   }),
+  createUser: () => ({ email: `invitee-${randomId().slice(0, 8)}@example.test`, name: 'Ivy Invitee', isOrgAdmin: false }),
+  updateUser: () => ({ name: uniqueName('Renamed'), isOrgAdmin: true, isActive: true }),
+  createRole: () => ({ name: uniqueName('Role'), description: 'Developers', maxSessionDurationHours: 8 }),
+  updateRole: () => ({ name: uniqueName('Renamed role'), description: null, maxSessionDurationHours: 4 }),
+  updateOrganizationSettings: () => ({ passwordMinLength: 10, passwordExpirationDays: 90 }),
 };
 
 function segment(path: string): string {
@@ -77,6 +99,7 @@ describe('security: tenant isolation and roles over every documented operation',
           method: method.toUpperCase(),
           path: fullPath.replace(/^\/api\/v1/, ''),
           operationId: op.operationId,
+          description: op.description ?? '',
           bodySchema: op.requestBody
             ? ref
               ? schemas[ref.split('/').pop()!]
@@ -98,10 +121,19 @@ describe('security: tenant isolation and roles over every documented operation',
     const bInUse = await create(b, '/credentials', awsCredentialBody());
     const bFree = await create(b, '/credentials', awsCredentialBody());
     const bResource = await create(b, '/resources', awsResourceBody(bInUse));
-    Object.assign(aIds, { credentials: [aCredential], resources: [aResource] });
-    // An in-use credential too: CREDENTIAL_IN_USE for a foreign id would reveal that it exists.
-    Object.assign(bIds, { credentials: [bInUse, bFree], resources: [bResource] });
-    ctx = { aCredential, aTarget };
+    // A's user is an invited admin (A's member stays its only USER); B's are an invitee and B's only admin.
+    const aUser = await create(a, '/users', { email: `a-admin-${randomId().slice(0, 8)}@example.test`, isOrgAdmin: true });
+    const bUser = await create(b, '/users', { email: `b-user-${randomId().slice(0, 8)}@example.test` });
+    const aRole = await create(a, '/roles', { name: uniqueName('Role') });
+    const bRole = await create(b, '/roles', { name: uniqueName('Role') });
+    // B's role holds B's user and resource: a foreign unassign must not reach them.
+    expect((await b.admin.post(`/roles/${bRole}/users/${bUser}`)).status).toBe(200);
+    expect((await b.admin.post(`/roles/${bRole}/resources/${bResource}`)).status).toBe(200);
+    Object.assign(aIds, { credentials: [aCredential], resources: [aResource], users: [aUser], roles: [aRole] });
+    // An in-use credential too: CREDENTIAL_IN_USE for a foreign id would reveal that it exists;
+    // and B's last admin: LAST_ADMIN for a foreign id would too.
+    Object.assign(bIds, { credentials: [bInUse, bFree], resources: [bResource], users: [bUser, b.auth.user.id], roles: [bRole] });
+    ctx = { aCredential, aTarget, aUser, aResource };
     member = await createMember(t, a);
   });
   afterAll(async () => t?.close());
@@ -119,6 +151,11 @@ describe('security: tenant isolation and roles over every documented operation',
       return { problem: `${op.operationId}: the hand-written body no longer fits the schema (unknown ${unknown}, missing ${missing})` };
     }
     return { body };
+  }
+
+  /** The path with `id` for {id} and org A's own objects for the other parameters. */
+  function pathFor(op: Operation, id: string): string {
+    return op.path.replace(/\{([^}]+)\}/g, (_match, name: string) => (name === 'id' ? id : SECONDARY[name](ctx)));
   }
 
   function pathParams(op: Operation): string[] {
@@ -140,9 +177,34 @@ describe('security: tenant isolation and roles over every documented operation',
         'verifyResource',
         'listAuditLogs',
         'getCurrentUser',
+        'getUser',
+        'updateUser',
+        'deleteUser',
+        'resendInvitation',
       ]),
     );
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('marks exactly the @Roles(ORG_ADMIN) routes with "Requires ORG_ADMIN", so the member sweep can trust the document', () => {
+    // The routes' own metadata, read from the running app: no list to keep by hand.
+    const fromRoutes = new Set<string>();
+    for (const module of t.app.get(ModulesContainer).values()) {
+      for (const wrapper of module.controllers.values()) {
+        const controller = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
+        if (!controller?.prototype) continue;
+        for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+          const handler = (controller.prototype as Record<string, unknown>)[name];
+          if (name === 'constructor' || typeof handler !== 'function') continue;
+          const roles: string[] | undefined = Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller);
+          const operationId: string | undefined = Reflect.getMetadata('swagger/apiOperation', handler)?.operationId;
+          if (operationId && roles?.includes('ORG_ADMIN')) fromRoutes.add(operationId);
+        }
+      }
+    }
+    const marked = operations.filter((op) => ADMIN_MARKER.test(op.description)).map((op) => op.operationId);
+    expect(fromRoutes.size).toBeGreaterThanOrEqual(19);
+    expect(marked.sort()).toEqual([...fromRoutes].sort());
   });
 
   it("as org A's admin, every {id} operation answers org B's ids exactly like random ids, and B's data stays untouched", async () => {
@@ -154,7 +216,7 @@ describe('security: tenant isolation and roles over every documented operation',
     const bAuditBefore = await bAuditCount();
     for (const op of withId) {
       const label = `${op.method} ${op.path} (${op.operationId})`;
-      const others = pathParams(op).filter((p) => p !== 'id');
+      const others = pathParams(op).filter((p) => p !== 'id' && !SECONDARY[p]);
       const kind = KINDS[segment(op.path)];
       if (others.length || !kind || !bIds[segment(op.path)]) {
         failures.push(
@@ -170,8 +232,8 @@ describe('security: tenant isolation and roles over every documented operation',
       for (const foreignId of bIds[segment(op.path)]) {
         const randomUuid = randomId();
         const before = await orgRows(t, b.id);
-        const foreign = await a.admin.request(op.method, op.path.replace('{id}', foreignId), body);
-        const random = await a.admin.request(op.method, op.path.replace('{id}', randomUuid), body);
+        const foreign = await a.admin.request(op.method, pathFor(op, foreignId), body);
+        const random = await a.admin.request(op.method, pathFor(op, randomUuid), body);
         const after = await orgRows(t, b.id);
         if (foreign.status !== 404 || foreign.body?.error !== kind.code || foreign.body?.message !== kind.message(foreignId)) {
           failures.push(`${label} with B's id: expected 404 ${kind.code}, got ${foreign.status} ${foreign.text}`);
@@ -191,6 +253,10 @@ describe('security: tenant isolation and roles over every documented operation',
     // B still sees all of its objects.
     for (const id of bIds.credentials) expect((await b.admin.get(`/credentials/${id}`)).status).toBe(200);
     for (const id of bIds.resources) expect((await b.admin.get(`/resources/${id}`)).status).toBe(200);
+    for (const id of bIds.users) expect((await b.admin.get(`/users/${id}`)).status).toBe(200);
+    for (const id of bIds.roles) {
+      expect((await b.admin.get(`/roles/${id}`)).body).toMatchObject({ userIds: [bIds.users[0]], resourceIds: bIds.resources });
+    }
   });
 
   it("the hand-written bodies are valid: on org A's own objects they succeed", async () => {
@@ -198,7 +264,7 @@ describe('security: tenant isolation and roles over every documented operation',
     for (const op of controls) {
       const { body, problem } = bodyFor(op);
       expect(problem).toBeUndefined();
-      const response = await a.admin.request(op.method, op.path.replace('{id}', aIds[segment(op.path)][0]), body);
+      const response = await a.admin.request(op.method, pathFor(op, aIds[segment(op.path)][0]), body);
       expect({ op: op.operationId, status: response.status }).toEqual({ op: op.operationId, status: 200 });
     }
   });
@@ -208,8 +274,8 @@ describe('security: tenant isolation and roles over every documented operation',
     expect(me.status).toBe(200);
     expect(me.body.isOrgAdmin).toBe(false);
 
-    const adminOnly = operations.filter((op) => !/^\/(auth|health)\//.test(op.path));
-    expect(adminOnly.length).toBeGreaterThanOrEqual(13);
+    const adminOnly = operations.filter((op) => ADMIN_MARKER.test(op.description));
+    expect(adminOnly.length).toBeGreaterThanOrEqual(19);
     const failures: string[] = [];
     for (const op of adminOnly) {
       const label = `${op.method} ${op.path} (${op.operationId})`;
@@ -220,7 +286,7 @@ describe('security: tenant isolation and roles over every documented operation',
       }
       const params = pathParams(op);
       const family = segment(op.path);
-      if (params.some((p) => p !== 'id') || (params.includes('id') && (!aIds[family] || !bIds[family]))) {
+      if (params.some((p) => p !== 'id' && !SECONDARY[p]) || (params.includes('id') && (!aIds[family] || !bIds[family]))) {
         failures.push(`${label}: unknown path prefix or parameter; teach this spec how to seed it`);
         continue;
       }
@@ -228,7 +294,7 @@ describe('security: tenant isolation and roles over every documented operation',
       const shapes = new Set<string>();
       for (const id of ids) {
         const before = [await orgRows(t, a.id), await orgRows(t, b.id)];
-        const response: ApiResponse = await member.request(op.method, op.path.replace('{id}', id), body);
+        const response: ApiResponse = await member.request(op.method, pathFor(op, id), body);
         const after = [await orgRows(t, a.id), await orgRows(t, b.id)];
         try {
           expectError(response, 403, 'FORBIDDEN');

@@ -11,6 +11,9 @@ import { AuthenticationGuard, AuthModule, RolesGuard } from '@app/auth';
 import { AuditModule } from '@app/audit';
 import { ResourcesModule } from '@app/resources';
 import { ProvidersModule } from '@app/providers';
+import { JobsModule } from '@app/jobs';
+import { MailModule } from '@app/mail';
+import { RolesModule, UsersModule } from '@app/users';
 import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
 import { CredentialsModule } from './credentials/credentials.module';
 import { ENTITIES } from './entities';
@@ -19,6 +22,7 @@ import { APP_CONFIG } from './config/app-config.token';
 import { HealthController } from './health/health.controller';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { mailModuleOptions } from './mail/mail-module.options';
 
 /** Composition only: which modules, in which order, with which configuration. */
 @Module({})
@@ -58,6 +62,8 @@ export class AppModule {
           ],
         }),
         RequestContextModule,
+        JobsModule.forRoot({ enabled: config.jobs.enabled, pollSeconds: config.jobs.pollSeconds }),
+        MailModule.forRoot(mailModuleOptions(config, credentials)),
         ProvidersModule.forRoot(config.providers),
         AuditModule,
         AuthModule.forRoot({
@@ -65,9 +71,11 @@ export class AppModule {
           accessTtlSeconds: config.jwt.accessTtlSeconds,
           refreshTtlSeconds: config.jwt.refreshTtlSeconds,
         }),
+        UsersModule.forRoot(),
         RateLimitModule.forRoot(config),
         credentials,
         ResourcesModule.forRoot({ imports: [credentials], credentialAccess: CredentialAccessAdapter, settings: jobs }),
+        RolesModule,
       ],
       controllers: [HealthController],
       providers: [

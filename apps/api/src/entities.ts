@@ -1,4 +1,5 @@
 import { AuditLog } from '@app/audit';
+import { Job } from '@app/jobs';
 import { Organization, OrganizationSettings, RefreshToken, User, UserToken } from '@app/auth';
 import { Resource } from '@app/resources';
 import { Role, RoleResource, RoleUser } from '@app/users';
@@ -20,4 +21,5 @@ export const ENTITIES = [
   Role,
   RoleUser,
   RoleResource,
+  Job,
 ];

@@ -14,6 +14,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('Credentials', 'Cloud credentials, encrypted at rest (ORG_ADMIN)')
     .addTag('Resources', 'Firewalls opened through a credential (ORG_ADMIN)')
     .addTag('Audit logs', 'The append-only audit trail (ORG_ADMIN)')
+    .addTag('Users', 'Members of the organization and their invitations (ORG_ADMIN)')
+    .addTag('Roles', 'Which users may reach which resources (ORG_ADMIN)')
+    .addTag('Organization settings', "The organization's sign-in policy: passwords and MFA (ORG_ADMIN)")
     .addTag('Health', 'Liveness and readiness probes (public, not rate limited)')
     .build();
   const document = SwaggerModule.createDocument(app, config, {

@@ -1,9 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS, Principal, RateLimitBucket } from '@app/common';
 import { CurrentPrincipal, Public } from './access/access.decorators';
 import { AuthService } from './auth.service';
-import { AuthResponseDto, AuthUserDto, EmptyResponseDto, LoginDto, LogoutDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+import {
+  AuthResponseDto,
+  AuthUserDto,
+  EmptyResponseDto,
+  LoginDto,
+  LoginResponse,
+  LogoutDto,
+  PasswordExpiredResponseDto,
+  RefreshDto,
+  RegisterDto,
+} from './dto/auth.dto';
 
 const PUBLIC_ERRORS = [...BODY_ERRORS, 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'] as const;
 
@@ -35,11 +45,15 @@ export class AuthController {
     operationId: 'login',
     summary: 'Sign in with organization slug, email and password',
     description:
-      'Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. Limited to 10 requests a minute per client IP.',
+      'Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. When the organization lets passwords expire (passwordExpirationDays) and this one is older, the answer is instead {passwordExpired: true, passwordChangeToken, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/change-expired-password. Limited to 10 requests a minute per client IP.',
   })
-  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiExtraModels(PasswordExpiredResponseDto)
+  @ApiOkResponse({
+    description: 'Signed in; or, when the password has expired, a password change token and no sign-in',
+    schema: { oneOf: [{ $ref: getSchemaPath(AuthResponseDto) }, { $ref: getSchemaPath(PasswordExpiredResponseDto) }] },
+  })
   @ApiErrorResponses(...PUBLIC_ERRORS, 'UNAUTHORIZED')
-  login(@Body() dto: LoginDto): Promise<AuthResponseDto> {
+  login(@Body() dto: LoginDto): Promise<LoginResponse> {
     return this.auth.login(dto);
   }
 

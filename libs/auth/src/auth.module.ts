@@ -14,10 +14,17 @@ import { TokenService } from './tokens/token.service';
 import { Organization } from './users/organization.entity';
 import { User } from './users/user.entity';
 import { UserRepository } from './users/user.repository';
+import { UserDirectoryRepository } from './users/user-directory.repository';
 import { OneTimeTokenService } from './tokens/one-time-token.service';
 import { UserToken } from './tokens/user-token.entity';
 import { OrganizationSettings } from './settings/organization-settings.entity';
 import { OrganizationSettingsRepository } from './settings/organization-settings.repository';
+import { OrganizationSettingsController } from './settings/organization-settings.controller';
+import { OrganizationSettingsService } from './settings/organization-settings.service';
+import { PasswordExpiryService } from './passwords/password-expiry.service';
+import { PasswordsController } from './passwords/passwords.controller';
+import { PasswordsRepository } from './passwords/passwords.repository';
+import { PasswordsService } from './passwords/passwords.service';
 
 @Module({})
 export class AuthModule {
@@ -26,8 +33,11 @@ export class AuthModule {
     const JwtStrategy = jwtStrategyClass(names.jwt);
     return {
       module: AuthModule,
+      // Global: feature libraries (users and invitations, ...) use its services without importing
+      // it again, which would build a second instance with strategies of its own.
+      global: true,
       imports: [TypeOrmModule.forFeature([Organization, User, RefreshToken, UserToken, OrganizationSettings])],
-      controllers: [AuthController],
+      controllers: [AuthController, OrganizationSettingsController, PasswordsController],
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },
         { provide: STRATEGY_NAMES, useValue: names },
@@ -42,6 +52,11 @@ export class AuthModule {
         RolesGuard,
         OneTimeTokenService,
         OrganizationSettingsRepository,
+        OrganizationSettingsService,
+        PasswordsRepository,
+        PasswordsService,
+        PasswordExpiryService,
+        UserDirectoryRepository,
       ],
       exports: [
         AuthenticationGuard,
@@ -52,6 +67,8 @@ export class AuthModule {
         UserRepository,
         PasswordHasher,
         RefreshTokenRepository,
+        UserDirectoryRepository,
+        AuthService,
       ],
     };
   }

@@ -4,8 +4,9 @@ import { Principal, ValidationError } from '@app/common';
 import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { InvalidLoginError, InvalidRefreshTokenError } from './auth.errors';
-import { AuthResponseDto, AuthUserDto, LoginDto, RegisterDto } from './dto/auth.dto';
+import { AuthResponseDto, AuthUserDto, LoginDto, LoginResponse, RegisterDto } from './dto/auth.dto';
 import { PasswordHasher } from './password-hasher';
+import { PasswordExpiryService } from './passwords/password-expiry.service';
 import { toSlug } from './slug';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository';
 import { hashRefreshToken, TokenService } from './tokens/token.service';
@@ -23,6 +24,7 @@ export class AuthService {
     // Lazily: @app/audit decorates its controller with this library's access decorators.
     @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
     private readonly txHost: TxHost,
+    private readonly passwordExpiry: PasswordExpiryService,
   ) {}
 
   async register(dto: RegisterDto): Promise<AuthResponseDto> {
@@ -51,12 +53,17 @@ export class AuthService {
     });
   }
 
-  async login(dto: LoginDto): Promise<AuthResponseDto> {
+  async login(dto: LoginDto): Promise<LoginResponse> {
     const account = await this.users.findAccountForLogin(dto.organizationSlug, dto.email);
     const passwordOk = await this.hasher.verify(account?.passwordHash, dto.password);
     if (!account || !passwordOk || !account.isActive) {
       await this.recordFailedLogin(dto, account);
       throw new InvalidLoginError();
+    }
+    // Only after the password matched: a wrong one is the same 401, in the same time, as before.
+    const expired = await this.passwordExpiry.expiredLogin(account);
+    if (expired) {
+      return expired;
     }
     return this.txHost.withTransaction(async () => {
       await this.users.touchLastLogin(account.id);
@@ -133,6 +140,18 @@ export class AuthService {
       throw new InvalidLoginError();
     }
     return toUserDto(account);
+  }
+
+  /**
+   * Signs in a user whose identity another flow has just proved (an accepted invitation): a new
+   * token family. Call it inside that flow's transaction, so the tokens commit with the change.
+   */
+  async issueFor(organizationId: string, userId: string): Promise<AuthResponseDto> {
+    const account = await this.users.findAccount(organizationId, userId);
+    if (!account || !account.isActive) {
+      throw new InvalidLoginError();
+    }
+    return this.issueTokens(account, randomUUID());
   }
 
   private async recordFailedLogin(dto: LoginDto, account: UserAccount | undefined): Promise<void> {

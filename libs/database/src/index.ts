@@ -3,3 +3,4 @@ export * from './migrations';
 export * from './transaction';
 export * from './verification-schedule';
 export * from './select-columns';
+export * from './compiled-read';

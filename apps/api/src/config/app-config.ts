@@ -28,9 +28,18 @@ export interface AppConfig {
   requestTimeoutMs: number;
   /** Open connections per instance; more are refused at accept time. */
   maxConnections: number;
-  rateLimits: { userPerMinute: number; anonymousPerMinute: number; registerPerHour: number; loginPerMinute: number };
+  rateLimits: {
+    userPerMinute: number;
+    anonymousPerMinute: number;
+    registerPerHour: number;
+    loginPerMinute: number;
+    /** Per client IP; each address (organization slug + email) also gets 3 an hour (§10). */
+    forgotPasswordPerHour: number;
+  };
   jobs: { enabled: boolean; verifyIntervalMinutes: number; pollSeconds: number };
   providers: { awsEndpointUrl?: string; awsIamEndpointUrl?: string; timeoutMs: number; allowedNetworks: string[] };
+  /** SMTP_URL may carry a password: never log it. Without it (development only) mails go to DATA_DIR/outbox. */
+  mail: { smtpUrl?: string; from: string; appUrl: string };
 }
 
 /** A bad value stops the process with a message that names the variable. */
@@ -173,6 +182,22 @@ function developmentSecrets(dataDir: string): GeneratedSecrets & { created: bool
   return { ...secrets, created: true };
 }
 
+/** MAIL_FROM: `Name <address>` or a bare address, one line. */
+const MAILBOX = /^([^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/;
+
+function mail(env: Env, nodeEnv: NodeEnv): AppConfig['mail'] {
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  if (!smtpUrl && nodeEnv === 'production') {
+    throw new ConfigError('SMTP_URL', 'is required in production (e.g. smtp://user:password@mail.example.com:587)');
+  }
+  const from = str(env, 'MAIL_FROM') ?? 'EntryGuard <no-reply@localhost>';
+  if (!MAILBOX.test(from)) {
+    throw new ConfigError('MAIL_FROM', `must be an address, or a name and <address> (got "${from}")`);
+  }
+  const appUrl = url(env, 'APP_URL', ['http:', 'https:']) ?? 'http://localhost:3000';
+  return { smtpUrl, from, appUrl: appUrl.replace(/\/+$/, '') };
+}
+
 export interface LoadedConfig {
   config: AppConfig;
   warnings: string[];
@@ -263,6 +288,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
       anonymousPerMinute: int(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 60, 1, 1_000_000),
       registerPerHour: int(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 5, 1, 1_000_000),
       loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 10, 1, 1_000_000),
+      forgotPasswordPerHour: int(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR', 5, 1, 1_000_000),
     },
     jobs: {
       enabled: bool(env, 'JOBS_ENABLED', true),
@@ -275,6 +301,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
       timeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
       allowedNetworks: cidrList(env, 'PROVIDER_ALLOWED_NETWORKS'),
     },
+    mail: mail(env, nodeEnv),
   };
   if (config.databaseUrl && !str(env, 'MIGRATIONS_DATABASE_URL') && nodeEnv !== 'test') {
     warnings.push(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DynamicModule, ExecutionContext, Module } from '@nestjs/common';
 import { SkipThrottle, ThrottlerModule, ThrottlerOptions, ThrottlerStorage } from '@nestjs/throttler';
 import {
@@ -17,7 +18,7 @@ function principalOf(context: ExecutionContext) {
   return context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
 }
 
-/** Per handler, read once: this runs for two throttlers on every request. */
+/** Per handler, read once: this runs for every throttler on every request. */
 const buckets = new WeakMap<object, RateLimitBucket | null>();
 function bucketOf(context: ExecutionContext): RateLimitBucket | undefined {
   const handler = context.getHandler();
@@ -36,6 +37,25 @@ const rateLimitKey = (name: string, tracker: string) => `entryguard:rl:${name}:$
 /** Per client address (§7: an IP address, never forwarded text). */
 const ipTracker = (req: Parameters<typeof clientAddress>[0]) => `ip:${clientAddress(req) ?? 'unknown'}`;
 
+/** §10: 3 reset requests an hour per address, whichever IPs they come from. */
+const FORGOT_PASSWORD_PER_ADDRESS_PER_HOUR = 3;
+
+/**
+ * The address a forgot-password body names (organization slug + email, case-insensitive), hashed
+ * so that the counter store never holds an email. Read before validation: anything that is not
+ * two strings is left to the per-IP limit (and then refused with 400).
+ */
+function forgotPasswordAddress(context: ExecutionContext): string | undefined {
+  const body = context.switchToHttp().getRequest<{ body?: unknown }>().body as Record<string, unknown> | undefined;
+  const slug = body && typeof body === 'object' ? body.organizationSlug : undefined;
+  const email = body && typeof body === 'object' ? body.email : undefined;
+  if (typeof slug !== 'string' || typeof email !== 'string') {
+    return undefined;
+  }
+  const normalized = `${slug.trim().toLowerCase()}\n${email.trim().toLowerCase()}`;
+  return `address:${createHash('sha256').update(normalized, 'utf8').digest('hex')}`;
+}
+
 /** The same counter as the 'anonymous' throttler: one budget per IP, whichever way a request is refused. */
 function anonymousRateLimit(storage: ThrottlerStorage, limit: number): AnonymousRateLimit {
   return {
@@ -50,7 +70,7 @@ function anonymousRateLimit(storage: ThrottlerStorage, limit: number): Anonymous
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 
 /** Every throttler this app defines; @SkipThrottle() alone would only skip one named "default". */
-export const THROTTLER_NAMES = ['user', 'anonymous', 'login', 'register'] as const;
+export const THROTTLER_NAMES = ['user', 'anonymous', 'login', 'register', 'forgotPassword', 'forgotPasswordAddress'] as const;
 
 /** For routes that must never be limited (health probes from load balancers). */
 export const SkipRateLimits = (): MethodDecorator & ClassDecorator =>
@@ -65,6 +85,14 @@ export class RateLimitModule {
       { name: 'anonymous', limit: limits.anonymousPerMinute, ttl: MINUTE, skipIf: (c) => Boolean(principalOf(c)) },
       { name: 'login', limit: limits.loginPerMinute, ttl: MINUTE, skipIf: (c) => bucketOf(c) !== 'login' },
       { name: 'register', limit: limits.registerPerHour, ttl: 60 * MINUTE, skipIf: (c) => bucketOf(c) !== 'register' },
+      { name: 'forgotPassword', limit: limits.forgotPasswordPerHour, ttl: 60 * MINUTE, skipIf: (c) => bucketOf(c) !== 'forgot-password' },
+      {
+        name: 'forgotPasswordAddress',
+        limit: FORGOT_PASSWORD_PER_ADDRESS_PER_HOUR,
+        ttl: 60 * MINUTE,
+        skipIf: (c) => bucketOf(c) !== 'forgot-password' || !forgotPasswordAddress(c),
+        getTracker: (_req, c) => forgotPasswordAddress(c) as string,
+      },
     ];
     const storage = config.redisUrl ? new FailOpenRedisThrottlerStorage(config.redisUrl) : new MemoryThrottlerStorage();
     return {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { MeetsDefaultPasswordPolicy } from '../passwords/password.decorators';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lowerTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -20,9 +21,14 @@ export class RegisterDto {
   @MaxLength(320)
   email!: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 128, format: 'password' })
+  @ApiProperty({
+    minLength: 8,
+    maxLength: 128,
+    format: 'password',
+    description: 'The default password policy: 8 to 128 characters, with an upper-case letter, a lower-case letter and a digit.',
+  })
   @IsString()
-  @Length(8, 128)
+  @MeetsDefaultPasswordPolicy()
   password!: string;
 
   @ApiPropertyOptional({ example: 'Ada Admin', maxLength: 200 })
@@ -90,5 +96,17 @@ export class AuthResponseDto {
   @ApiProperty({ enum: ['Bearer'] }) tokenType!: 'Bearer';
   @ApiProperty({ type: AuthUserDto }) user!: AuthUserDto;
 }
+
+/** Login's answer when the password is older than the organization's passwordExpirationDays (§10). */
+export class PasswordExpiredResponseDto {
+  @ApiProperty({ enum: [true] }) passwordExpired!: true;
+  @ApiProperty({ description: 'For POST /auth/change-expired-password: valid 10 minutes, single use' }) passwordChangeToken!: string;
+  @ApiProperty({ type: String, nullable: true, enum: [null], description: 'Always null: no tokens until the password is changed' })
+  accessToken!: null;
+  @ApiProperty({ type: String, nullable: true, enum: [null], description: 'Always null' }) refreshToken!: null;
+  @ApiProperty({ type: 'object', additionalProperties: false, nullable: true, enum: [null], description: 'Always null' }) user!: null;
+}
+
+export type LoginResponse = AuthResponseDto | PasswordExpiredResponseDto;
 
 export class EmptyResponseDto {}

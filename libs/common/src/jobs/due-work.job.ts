@@ -3,6 +3,12 @@ import { ClsService } from 'nestjs-cls';
 import { Poller } from './poller';
 
 const STOP_GRACE_MS = 2_000;
+/**
+ * cls.run() copies the surrounding context by default: a round woken from inside a request's
+ * transaction would claim and run on that transaction's connection. Rounds and items always
+ * start in an empty context of their own.
+ */
+const FRESH_CONTEXT = { ifNested: 'override' } as const;
 
 export interface DueWorkJobOptions<T> {
   name: string;
@@ -52,7 +58,7 @@ export class DueWorkJob<T> {
   }
 
   private round(): Promise<boolean> {
-    return this.options.cls.run(async () => {
+    return this.options.cls.run(FRESH_CONTEXT, async () => {
       const items = await this.options.claim(this.options.batchSize);
       const queue = this.options.fairnessKey ? interleave(items, this.options.fairnessKey) : [...items];
       const worker = async () => {
@@ -60,7 +66,7 @@ export class DueWorkJob<T> {
           const current = item;
           // Each item in a context of its own: items run side by side, and transactions live in the context.
           await this.options.cls
-            .run(() => this.options.process(current))
+            .run(FRESH_CONTEXT, () => this.options.process(current))
             .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
         }
       };

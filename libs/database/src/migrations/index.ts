@@ -2,6 +2,7 @@ import { InitialSchema1764130000000 } from './1764130000000-initial-schema';
 import { VerificationRevision1764400000000 } from './1764400000000-verification-revision';
 import { AuditAppendOnlyGrants1764500000000 } from './1764500000000-audit-append-only-grants';
 import { People1764700000000 } from './1764700000000-people';
+import { JobsAndMail1764600000000 } from './1764600000000-jobs-and-mail';
 
 /** Listed by class, not by glob, so the app, the CLI and tests load the same set from src or dist. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   VerificationRevision1764400000000,
   AuditAppendOnlyGrants1764500000000,
   People1764700000000,
+  JobsAndMail1764600000000,
 ];
