@@ -75,7 +75,6 @@ function serviceEnv({ port, dbUrl, stamp, jwtSecret, keys }) {
     DATABASE_URL: dbUrl,
     DATA_DIR: path.join(os.tmpdir(), `entryguard-bench-${stamp}`),
     JWT_SECRET: jwtSecret,
-    SMTP_URL: 'smtp://127.0.0.1:9', // required in production; nothing in a bench sends mail (JOBS_ENABLED=false)
     JWT_ACCESS_TTL: '2h', // a full run must not outlive its token
     CREDENTIAL_ENCRYPTION_KEYS: keys,
     LOG_LEVEL: 'warn',
@@ -87,6 +86,7 @@ function serviceEnv({ port, dbUrl, stamp, jwtSecret, keys }) {
     RATE_LIMIT_LOGIN_PER_MINUTE: HUGE,
     RATE_LIMIT_REGISTER_PER_HOUR: HUGE,
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9', // nothing in a bench may reach real AWS
+    SMTP_URL: 'smtp://127.0.0.1:9', // required in production; nothing in a bench sends mail (JOBS_ENABLED=false)
     ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
   };
 }
@@ -108,7 +108,14 @@ async function startEnvironment({ state, stamp, layout, build, warnings, baselin
   const servicePort = await freePort();
   const serviceUrl = `http://127.0.0.1:${servicePort}`;
   const serviceStartedAt = Date.now();
-  const service = start('service', [...nodeArgs, MAIN_JS], serviceEnv({ port: servicePort, dbUrl, stamp, jwtSecret, keys }), ROOT);
+  // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only (e.g. `-r ./tracer.js`).
+  const extraArgs = (process.env.BENCH_SERVICE_NODE_ARGS || '').split(' ').filter(Boolean);
+  const service = start(
+    'service',
+    [...extraArgs, ...nodeArgs, MAIN_JS],
+    serviceEnv({ port: servicePort, dbUrl, stamp, jwtSecret, keys }),
+    ROOT,
+  );
   state.children.push(service);
   await waitReady(service, `${serviceUrl}/api/v1/health/ready`);
   log(`service ready on ${servicePort} (migrations applied)`);
@@ -129,9 +136,10 @@ async function startEnvironment({ state, stamp, layout, build, warnings, baselin
   if (baseline) {
     const baselinePort = await freePort();
     env.baselineUrl = `http://127.0.0.1:${baselinePort}`;
+    const baselineArgs = (process.env.BENCH_BASELINE_NODE_ARGS || '').split(' ').filter(Boolean);
     env.baseline = start(
       'baseline',
-      [path.join(__dirname, '..', 'baseline/server.js')],
+      [...baselineArgs, path.join(__dirname, '..', 'baseline/server.js')],
       { PATH: process.env.PATH, PORT: String(baselinePort), DATABASE_URL: dbUrl, JWT_SECRET: jwtSecret, DB_POOL_SIZE: '20' },
       ROOT,
     );

@@ -1,10 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
-import type { IncomingMessage } from 'node:http';
 import { AllExceptionsFilter, AppValidationPipe, RequestContextGuard, RequestContextModule } from '@app/common';
 import { buildDataSourceOptions } from '@app/database';
 import { AuthenticationGuard, AuthModule, RolesGuard } from '@app/auth';
@@ -13,16 +12,40 @@ import { ResourcesModule } from '@app/resources';
 import { ProvidersModule } from '@app/providers';
 import { JobsModule } from '@app/jobs';
 import { MailModule } from '@app/mail';
-import { RolesModule, UsersModule } from '@app/users';
+import { UsersModule } from '@app/users';
+import { RolesModule } from '@app/users';
 import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
 import { CredentialsModule } from './credentials/credentials.module';
+import { mailModuleOptions } from './mail/mail-module.options';
 import { ENTITIES } from './entities';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.token';
 import { HealthController } from './health/health.controller';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { mailModuleOptions } from './mail/mail-module.options';
+
+/**
+ * ClsModule.forRoot always registers a global guard and a global interceptor, which are no-ops
+ * unless mounted (we mount neither). The no-op interceptor alone made Nest run its RxJS
+ * interceptor chain (defer, mergeAll, lastValueFrom) on every request; without any interceptor,
+ * Nest calls the handler directly. Leaves the module as it is if its shape is not the expected one.
+ */
+function withoutNoOpEnhancers(module: DynamicModule): DynamicModule {
+  for (const imported of module.imports ?? []) {
+    const root = imported as DynamicModule;
+    if (root?.module?.name === 'ClsRootModule' && Array.isArray(root.providers)) {
+      root.providers = root.providers.filter(
+        (provider) =>
+          !(
+            typeof provider === 'object' &&
+            'provide' in provider &&
+            (provider.provide === APP_GUARD || provider.provide === APP_INTERCEPTOR)
+          ),
+      );
+    }
+  }
+  return module;
+}
 
 /** Composition only: which modules, in which order, with which configuration. */
 @Module({})
@@ -48,19 +71,21 @@ export class AppModule {
             entities: ENTITIES,
           }),
         ),
-        ClsModule.forRoot({
-          global: true,
-          middleware: {
-            mount: true,
-            setup: (cls, req: IncomingMessage & { requestId?: string }) => cls.set('requestId', req.requestId),
-          },
-          plugins: [
-            new ClsPluginTransactional({
-              imports: [TypeOrmModule],
-              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
-            }),
-          ],
-        }),
+        withoutNoOpEnhancers(
+          ClsModule.forRoot({
+            global: true,
+            // RequestContextModule opens each request's context in a Fastify hook (see there).
+            middleware: { mount: false },
+            guard: { mount: false },
+            interceptor: { mount: false },
+            plugins: [
+              new ClsPluginTransactional({
+                imports: [TypeOrmModule],
+                adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+              }),
+            ],
+          }),
+        ),
         RequestContextModule,
         JobsModule.forRoot({ enabled: config.jobs.enabled, pollSeconds: config.jobs.pollSeconds }),
         MailModule.forRoot(mailModuleOptions(config, credentials)),

@@ -33,7 +33,7 @@ export class CompiledRead<P extends Record<string, unknown>> {
 
   /** The statement and its `$n` order, as the builder makes it for this DataSource's driver. */
   compile(manager: EntityManager): Compiled {
-    let compiled = this.byDataSource.get(manager.connection);
+    let compiled = this.byDataSource.get(manager.dataSource);
     if (!compiled) {
       const query = this.build(manager);
       for (const name of this.parameters) {
@@ -47,7 +47,7 @@ export class CompiledRead<P extends Record<string, unknown>> {
         throw new Error(`CompiledRead: parameter(s) ${unused.join(', ')} do not occur in: ${sql}`);
       }
       compiled = { sql, values };
-      this.byDataSource.set(manager.connection, compiled);
+      this.byDataSource.set(manager.dataSource, compiled);
     }
     return compiled;
   }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { DataSourceOptions, MixedList } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { MIGRATIONS } from './migrations';
+import { PG_TYPES } from './timestamptz';
 
 export interface DatabaseSettings {
   /** PostgreSQL through `pg`; when absent, the embedded PGlite under dataDir. */
@@ -34,7 +35,8 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       url: settings.databaseUrl,
       poolSize: settings.poolSize,
       // Fail fast when the server is gone, so clients get a 503 instead of a hung request.
-      extra: { connectionTimeoutMillis: 5000, max: settings.poolSize },
+      // PG_TYPES: timestamptz read by position (see timestamptz.ts), the rest as pg does.
+      extra: { connectionTimeoutMillis: 5000, max: settings.poolSize, types: PG_TYPES },
     };
   }
   const dataDir = join(settings.dataDir, 'pglite');

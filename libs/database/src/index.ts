@@ -4,3 +4,4 @@ export * from './transaction';
 export * from './verification-schedule';
 export * from './select-columns';
 export * from './compiled-read';
+export * from './timestamptz';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION } from '@app/common';
-import { claimDueRows, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
+import { claimDueRows, CompiledRead, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { Resource } from '@app/resources';
 import { EncryptedSecret } from './credential-cipher';
@@ -78,6 +78,36 @@ interface SealedRow {
   revision: number;
 }
 
+/** Public columns and the resource count, in one statement. */
+function selectPublic(manager: EntityManager): SelectQueryBuilder<Credential> {
+  return selectColumns(manager.getRepository(Credential).createQueryBuilder('c'), 'c', PUBLIC_COLUMNS).addSelect(
+    (sub) =>
+      sub
+        .select('count(*)::int')
+        .from(Resource, 'r')
+        // Database names: the outer alias is not known to the sub-query's property mapping.
+        .where('r.organization_id = c.organization_id AND r.credential_id = c.id'),
+    'resource_count',
+  );
+}
+
+// The hot reads, built once per DataSource (see CompiledRead), run on the current transaction or the pool.
+const FIND_BY_ID = new CompiledRead<{ organizationId: string; id: string }>(
+  (manager) => selectPublic(manager).where('c.organizationId = :organizationId AND c.id = :id'),
+  ['organizationId', 'id'],
+);
+const LIST = new CompiledRead<{ organizationId: string }>(
+  (manager) => selectPublic(manager).where('c.organizationId = :organizationId').orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC'),
+  ['organizationId'],
+);
+const FIND_SUMMARY = new CompiledRead<{ organizationId: string; id: string }>(
+  (manager) =>
+    selectColumns(manager.getRepository(Credential).createQueryBuilder('c'), 'c', SUMMARY_COLUMNS).where(
+      'c.organizationId = :organizationId AND c.id = :id',
+    ),
+  ['organizationId', 'id'],
+);
+
 function toSealed(row: SealedRow): SealedCredential {
   return {
     id: row.id,
@@ -117,19 +147,6 @@ export class CredentialsRepository {
     return query.where('c.organizationId = :organizationId AND c.id = :id', { organizationId, id });
   }
 
-  /** Public columns and the resource count, in one statement. */
-  private selectPublic(): SelectQueryBuilder<Credential> {
-    return selectColumns(this.credentials.createQueryBuilder('c'), 'c', PUBLIC_COLUMNS).addSelect(
-      (sub) =>
-        sub
-          .select('count(*)::int')
-          .from(Resource, 'r')
-          // Database names: the outer alias is not known to the sub-query's property mapping.
-          .where('r.organization_id = c.organization_id AND r.credential_id = c.id'),
-      'resource_count',
-    );
-  }
-
   async insert(row: {
     id: string;
     organizationId: string;
@@ -163,23 +180,17 @@ export class CredentialsRepository {
     }
   }
 
-  async findById(organizationId: string, id: string): Promise<CredentialRow | undefined> {
-    return this.selectPublic()
-      .where('c.organizationId = :organizationId AND c.id = :id', { organizationId, id })
-      .getRawOne<CredentialRow>();
+  findById(organizationId: string, id: string): Promise<CredentialRow | undefined> {
+    return FIND_BY_ID.one<CredentialRow>(this.txHost.tx, { organizationId, id });
   }
 
   /** Just what linking a resource needs: no resource count. */
-  async findSummary(organizationId: string, id: string): Promise<CredentialSummary | undefined> {
-    return this.byId(organizationId, id, SUMMARY_COLUMNS).getRawOne<CredentialSummary>();
+  findSummary(organizationId: string, id: string): Promise<CredentialSummary | undefined> {
+    return FIND_SUMMARY.one<CredentialSummary>(this.txHost.tx, { organizationId, id });
   }
 
-  async list(organizationId: string): Promise<CredentialRow[]> {
-    return this.selectPublic()
-      .where('c.organizationId = :organizationId', { organizationId })
-      .orderBy('c.createdAt', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .getRawMany<CredentialRow>();
+  list(organizationId: string): Promise<CredentialRow[]> {
+    return LIST.many<CredentialRow>(this.txHost.tx, { organizationId });
   }
 
   /** Row lock for the rest of the transaction: resource inserts and moves onto it wait. */

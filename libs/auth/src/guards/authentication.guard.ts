@@ -23,6 +23,9 @@ export function authenticationGuardClass(strategies: string[]): Type<Authenticat
 
   @Injectable()
   class PassportAuthenticationGuard extends PassportGuard implements AuthenticationGuard {
+    /** @Public() per route handler: metadata is fixed once the app is built, and reading it walks prototypes. */
+    private readonly publicRoutes = new WeakMap<object, boolean>();
+
     constructor(
       private readonly reflector: Reflector,
       private readonly context: RequestContext,
@@ -31,13 +34,23 @@ export function authenticationGuardClass(strategies: string[]): Type<Authenticat
     }
 
     override async canActivate(context: ExecutionContext): Promise<boolean> {
-      if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])) {
+      if (this.isPublic(context)) {
         return true;
       }
       await super.canActivate(context);
       const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
       this.context.set('principal', principal);
       return true;
+    }
+
+    private isPublic(context: ExecutionContext): boolean {
+      const handler = context.getHandler();
+      let isPublic = this.publicRoutes.get(handler);
+      if (isPublic === undefined) {
+        isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [handler, context.getClass()]) === true;
+        this.publicRoutes.set(handler, isPublic);
+      }
+      return isPublic;
     }
 
     override handleRequest<TUser = Principal>(error: unknown, principal: unknown): TUser {

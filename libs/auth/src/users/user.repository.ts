@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION, Role } from '@app/common';
-import { selectColumns, TxHost } from '@app/database';
+import { CompiledRead, selectColumns, TxHost } from '@app/database';
 import { OrganizationAlreadyExistsError } from '../auth.errors';
 import { Organization } from './organization.entity';
 import { User } from './user.entity';
@@ -49,6 +49,18 @@ function toAccount(row: UserAccountRow): UserAccount {
     subscriptionTier: row.subscription_tier,
   };
 }
+
+/** The per-request check behind every access token, built once per DataSource (see CompiledRead). */
+const ACTIVE_ROLE = new CompiledRead<{ organizationId: string; userId: string }>(
+  (manager) =>
+    manager
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .select('u.role', 'role')
+      .addSelect('u.email', 'email')
+      .where('u.organizationId = :organizationId AND u.id = :userId AND u.isActive'),
+  ['organizationId', 'userId'],
+);
 
 /** Organizations and their users: the identity tables. Reads are raw rows, one statement each. */
 @Injectable()
@@ -127,13 +139,8 @@ export class UserRepository {
   }
 
   /** The per-request check behind every access token: is this user still active, with which role? */
-  async findActiveRole(organizationId: string, userId: string): Promise<{ role: Role; email: string } | undefined> {
-    return this.users
-      .createQueryBuilder('u')
-      .select('u.role', 'role')
-      .addSelect('u.email', 'email')
-      .where('u.organizationId = :organizationId AND u.id = :userId AND u.isActive', { organizationId, userId })
-      .getRawOne<{ role: Role; email: string }>();
+  findActiveRole(organizationId: string, userId: string): Promise<{ role: Role; email: string } | undefined> {
+    return ACTIVE_ROLE.one<{ role: Role; email: string }>(this.txHost.tx, { organizationId, userId });
   }
 
   async touchLastLogin(userId: string): Promise<void> {

@@ -18,46 +18,55 @@ export interface RequestContextStore extends ClsStore {
   target?: { id?: string; name?: string };
 }
 
-/** Who is asking, from where, under which request id: read by services, never sent by clients. */
+/**
+ * Who is asking, from where, under which request id: read by services, never sent by clients.
+ * Reads and writes the context's store object directly: the keys are flat, and ClsService's
+ * get/set(key) split every key as a dotted path, on every call.
+ */
 @Injectable()
 export class RequestContext {
   constructor(private readonly cls: ClsService<RequestContextStore>) {}
 
+  /** The current request's store, or undefined outside one. */
+  private get store(): RequestContextStore | undefined {
+    return this.cls.get();
+  }
+
   get isActive(): boolean {
-    return this.cls.isActive();
+    return this.store !== undefined;
   }
 
   get requestId(): string | undefined {
-    return this.cls.isActive() ? this.cls.get('requestId') : undefined;
+    return this.store?.requestId;
   }
 
   get principal(): Principal | undefined {
-    return this.cls.isActive() ? this.cls.get('principal') : undefined;
+    return this.store?.principal;
   }
 
   get ip(): string | undefined {
-    return this.cls.isActive() ? this.cls.get('ip') : undefined;
+    return this.store?.ip;
   }
 
   get userAgent(): string | undefined {
-    return this.cls.isActive() ? this.cls.get('userAgent') : undefined;
+    return this.store?.userAgent;
   }
 
   get routeHandler(): RequestContextStore['routeHandler'] {
-    return this.cls.isActive() ? this.cls.get('routeHandler') : undefined;
+    return this.store?.routeHandler;
   }
 
   get targetId(): string | undefined {
-    return this.cls.isActive() ? this.cls.get('target')?.id : undefined;
+    return this.store?.target?.id;
   }
 
   get targetName(): string | undefined {
-    return this.cls.isActive() ? this.cls.get('target')?.name : undefined;
+    return this.store?.target?.name;
   }
 
   /** Lets a refusal that comes later (after a rollback) still say which object it was about. */
   nameTarget(name: string): void {
-    const target = this.cls.isActive() ? this.cls.get('target') : undefined;
+    const target = this.store?.target;
     if (target) {
       target.name = name;
     }
@@ -72,8 +81,9 @@ export class RequestContext {
   }
 
   set<K extends keyof RequestContextStore>(key: K, value: RequestContextStore[K]): void {
-    if (this.cls.isActive()) {
-      this.cls.set(key, value);
+    const store = this.store;
+    if (store) {
+      store[key] = value;
     }
   }
 }
