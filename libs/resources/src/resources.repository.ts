@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { QueryDeepPartialEntity, Repository, SelectQueryBuilder } from 'typeorm';
+import { EntityManager, QueryDeepPartialEntity, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, toIsoUtc } from '@app/common';
-import { claimDueRows, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
+import { claimDueRows, CompiledRead, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { LinkedCredentialNotFoundError, ResourceAlreadyExistsError } from './resource.errors';
 import { Resource } from './resource.entity';
@@ -81,6 +81,42 @@ export function toResourceDto(row: ResourceRow): ResourceDto {
   };
 }
 
+/**
+ * Raw rows with the credential name from a join: one query for a whole list. Credentials
+ * belong to the app, so the join names their table, and its condition uses database names.
+ */
+function select(manager: EntityManager): SelectQueryBuilder<Resource> {
+  return selectColumns(manager.getRepository(Resource).createQueryBuilder('r'), 'r', COLUMNS)
+    .addSelect('c.name', 'credential_name')
+    .addSelect('c.revision', 'credential_revision')
+    .innerJoin('credentials', 'c', 'c.organization_id = r.organization_id AND c.id = r.credential_id');
+}
+
+type ListParameters = { organizationId: string; credentialId?: string; provider?: string };
+
+/** One statement per filter combination, each built once per DataSource (see CompiledRead). */
+function listRead(byCredential: boolean, byProvider: boolean): CompiledRead<ListParameters> {
+  return new CompiledRead<ListParameters>(
+    (manager) => {
+      const query = select(manager).where('r.organizationId = :organizationId');
+      if (byCredential) {
+        query.andWhere('r.credentialId = :credentialId');
+      }
+      if (byProvider) {
+        query.andWhere('r.provider = :provider');
+      }
+      return query.orderBy('r.createdAt', 'DESC').addOrderBy('r.id', 'DESC');
+    },
+    ['organizationId', ...(byCredential ? (['credentialId'] as const) : []), ...(byProvider ? (['provider'] as const) : [])],
+  );
+}
+
+const LISTS = [listRead(false, false), listRead(false, true), listRead(true, false), listRead(true, true)];
+const FIND_BY_ID = new CompiledRead<{ organizationId: string; id: string }>(
+  (manager) => select(manager).where('r.organizationId = :organizationId AND r.id = :id'),
+  ['organizationId', 'id'],
+);
+
 @Injectable()
 export class ResourcesRepository {
   constructor(private readonly txHost: TxHost) {}
@@ -90,15 +126,8 @@ export class ResourcesRepository {
     return this.txHost.tx.getRepository(Resource);
   }
 
-  /**
-   * Raw rows with the credential name from a join: one query for a whole list. Credentials
-   * belong to the app, so the join names their table, and its condition uses database names.
-   */
   private select(): SelectQueryBuilder<Resource> {
-    return selectColumns(this.resources.createQueryBuilder('r'), 'r', COLUMNS)
-      .addSelect('c.name', 'credential_name')
-      .addSelect('c.revision', 'credential_revision')
-      .innerJoin('credentials', 'c', 'c.organization_id = r.organization_id AND c.id = r.credential_id');
+    return select(this.txHost.tx);
   }
 
   async insert(organizationId: string, id: string, write: ResourceWrite): Promise<void> {
@@ -126,19 +155,14 @@ export class ResourcesRepository {
     }
   }
 
-  async findById(organizationId: string, id: string): Promise<ResourceRow | undefined> {
-    return this.select().where('r.organizationId = :organizationId AND r.id = :id', { organizationId, id }).getRawOne<ResourceRow>();
+  findById(organizationId: string, id: string): Promise<ResourceRow | undefined> {
+    return FIND_BY_ID.one<ResourceRow>(this.txHost.tx, { organizationId, id });
   }
 
-  async list(organizationId: string, filter: { credentialId?: string; provider?: string }): Promise<ResourceRow[]> {
-    const query = this.select().where('r.organizationId = :organizationId', { organizationId });
-    if (filter.credentialId) {
-      query.andWhere('r.credentialId = :credentialId', { credentialId: filter.credentialId });
-    }
-    if (filter.provider) {
-      query.andWhere('r.provider = :provider', { provider: filter.provider });
-    }
-    return query.orderBy('r.createdAt', 'DESC').addOrderBy('r.id', 'DESC').getRawMany<ResourceRow>();
+  list(organizationId: string, filter: { credentialId?: string; provider?: string }): Promise<ResourceRow[]> {
+    const { credentialId, provider } = filter;
+    const read = LISTS[(credentialId ? 2 : 0) + (provider ? 1 : 0)];
+    return read.many<ResourceRow>(this.txHost.tx, { organizationId, credentialId, provider });
   }
 
   /** Locks the resource row only (FOR UPDATE OF r), not its credential. */
