@@ -11,9 +11,15 @@ export function clientAddress(request: Pick<FastifyRequest, 'ip' | 'socket'>): s
   return canonicalAddress(request.ip) ?? canonicalAddress(request.socket?.remoteAddress);
 }
 
+/** The common case, a plain dotted IPv4 address, without a parse: each octet 0-255, no leading zeros. */
+const PLAIN_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 export function canonicalAddress(text: string | undefined): string | undefined {
   if (!text || text.length > 64) {
     return undefined;
+  }
+  if (PLAIN_IPV4.test(text)) {
+    return text;
   }
   const bare = text.replace(/^\[|\]$/g, '');
   if (ipaddr.IPv4.isValidFourPartDecimal(bare)) {
