@@ -127,7 +127,8 @@ describe('mail while the SMTP server is down', () => {
       expect(Date.now() - started).toBeLessThan(1_000);
       jobsOf(t).start(MAIL_QUEUE);
 
-      await waitUntil(async () => ((await jobRow(t.db, id))?.attempts ?? 0) >= 1, 10_000, 'a first attempt');
+      // attempts counts at claim time; the failure is recorded when the attempt ends.
+      await waitUntil(async () => Boolean((await jobRow(t.db, id))?.last_error), 10_000, 'a first failed attempt');
       const failed = await jobRow(t.db, id);
       expect(failed).toMatchObject({ status: 'PENDING', attempts: 1 });
       expect(failed!.last_error).toMatch(/^SMTP delivery failed \(.*ECONNREFUSED.*\)$/);
