@@ -1,10 +1,11 @@
-import { QueryDeepPartialEntity, Repository } from 'typeorm';
+import { ObjectLiteral, QueryDeepPartialEntity, Repository } from 'typeorm';
 
 /** What an entity needs to carry a `verify_due_at` schedule (credentials and resources do). */
 export interface VerifiableEntity {
   id: string;
   organizationId: string;
   verifyDueAt: Date;
+  lastVerifiedAt: Date | null;
   verificationError: string | null;
 }
 
@@ -74,4 +75,62 @@ export async function postponeVerification<T extends VerifiableEntity>(
     .setParameter('retryInMinutes', retryInMinutes)
     .updateEntity(false)
     .execute();
+}
+
+/** The verdict was not saved: what it checked changed while the provider was asked; the row is due again. */
+export const STALE_VERDICT = 'stale' as const;
+
+export interface Verdict<T> {
+  /** The columns the verdict writes (validity, error); the schedule moves to `nextDueInMinutes`. */
+  set: QueryDeepPartialEntity<T>;
+  /** The property whose value before the update is returned, so callers can tell a change. */
+  previous: keyof T & string;
+  /** SQL condition (database column names) that what was checked is still what is stored (§18). */
+  unchanged: string;
+  parameters: ObjectLiteral;
+  nextDueInMinutes: number;
+}
+
+/**
+ * Saves a verification verdict only if what it checked is unchanged, and returns the value
+ * `previous` had; otherwise the row falls due at once (STALE_VERDICT). Deleted meanwhile: undefined.
+ * The CTE locks the row and reads the old value before the UPDATE: one statement.
+ */
+export async function saveVerdict<T extends VerifiableEntity, V>(
+  repository: Repository<T>,
+  row: DueRow,
+  verdict: Verdict<T>,
+): Promise<{ previous: V } | typeof STALE_VERDICT | undefined> {
+  const where = { organizationId: row.organizationId, id: row.id };
+  const old = repository
+    .createQueryBuilder('v')
+    .select(`v.${verdict.previous}`, 'previous')
+    .where('v.organizationId = :organizationId AND v.id = :id', where)
+    .setLock('pessimistic_write');
+  const updated = await repository
+    .createQueryBuilder()
+    .update()
+    .addCommonTableExpression(old, 'old')
+    .set({
+      ...verdict.set,
+      lastVerifiedAt: () => 'now()',
+      verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
+    } as QueryDeepPartialEntity<T>)
+    .where(`organization_id = :organizationId AND id = :id AND (${verdict.unchanged})`, { ...where, ...verdict.parameters })
+    .setParameter('nextDueInMinutes', verdict.nextDueInMinutes)
+    .returning('(SELECT previous FROM old) AS previous')
+    .updateEntity(false)
+    .execute();
+  const saved = (updated.raw as Array<{ previous: V }>)[0];
+  if (saved) {
+    return saved;
+  }
+  const due = await repository
+    .createQueryBuilder()
+    .update()
+    .set({ verifyDueAt: () => 'now()' } as QueryDeepPartialEntity<T>)
+    .where('organization_id = :organizationId AND id = :id', where)
+    .updateEntity(false)
+    .execute();
+  return due.affected ? STALE_VERDICT : undefined;
 }

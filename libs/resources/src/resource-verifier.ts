@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { DueWorkJob } from '@app/common';
-import { DueRow, TxHost } from '@app/database';
+import { DueRow, STALE_VERDICT, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { isTransientFailure, ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
 import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
-import { ResourceRow, ResourcesRepository, STALE_VERDICT } from './resources.repository';
+import { ResourceRow, ResourcesRepository } from './resources.repository';
 
 const BATCH = 20;
 /** Per round: no organization takes more than this many rows, and this many provider calls run at once. */

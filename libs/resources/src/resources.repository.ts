@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, QueryDeepPartialEntity, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, toIsoUtc } from '@app/common';
-import { claimDueRows, CompiledRead, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
+import { claimDueRows, CompiledRead, DueRow, postponeVerification, saveVerdict, selectColumns, STALE_VERDICT, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { LinkedCredentialNotFoundError, ResourceAlreadyExistsError } from './resource.errors';
 import { Resource } from './resource.entity';
@@ -28,9 +28,6 @@ export interface ResourceRow {
   revision: number;
   credential_revision: number;
 }
-
-/** The verdict was not saved: the target or the keys changed while the provider was asked; the row is due again. */
-export const STALE_VERDICT = 'stale' as const;
 
 export interface ResourceWrite {
   name: string;
@@ -200,53 +197,28 @@ export class ResourcesRepository {
 
   /**
    * Saves the verdict only if the resource still has the target and credential that were checked,
-   * and that credential the same keys; returns the previous state. Otherwise the row falls due at
-   * once (STALE_VERDICT); deleted meanwhile: undefined.
+   * and that credential the same keys; returns the previous state. Otherwise STALE_VERDICT.
    */
-  async saveVerification(
+  saveVerification(
     checked: Pick<ResourceRow, 'organization_id' | 'id' | 'revision' | 'credential_id' | 'credential_revision'>,
     ok: boolean,
     error: string | null,
     nextDueInMinutes: number,
   ): Promise<{ previous: boolean } | typeof STALE_VERDICT | undefined> {
-    const { organization_id: organizationId, id } = checked;
-    // The CTE locks the row and reads the state before the UPDATE: one statement, no second round trip.
-    const old = this.resources
-      .createQueryBuilder('r')
-      .select('r.isActive', 'previous')
-      .where('r.organizationId = :organizationId AND r.id = :id', { organizationId, id })
-      .setLock('pessimistic_write');
-    const updated = await this.resources
-      .createQueryBuilder()
-      .update()
-      .addCommonTableExpression(old, 'old')
-      .set({
-        isActive: ok,
-        verificationError: error,
-        lastVerifiedAt: () => 'now()',
-        verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
-      })
-      .where('organization_id = :organizationId AND id = :id AND revision = :revision AND credential_id = :credentialId', {
-        organizationId,
-        id,
-        revision: checked.revision,
-        credentialId: checked.credential_id,
-      })
-      // The credential's keys are part of what was checked; the builder has no form for this correlated read.
-      .andWhere(
-        '(SELECT c.revision FROM credentials c WHERE c.organization_id = resources.organization_id AND c.id = resources.credential_id) = :credentialRevision',
-        { credentialRevision: checked.credential_revision },
-      )
-      .setParameter('nextDueInMinutes', nextDueInMinutes)
-      .returning('(SELECT previous FROM old) AS previous')
-      .updateEntity(false)
-      .execute();
-    const saved = (updated.raw as Array<{ previous: boolean }>)[0];
-    if (saved) {
-      return saved;
-    }
-    const due = await this.resources.update({ organizationId, id }, { verifyDueAt: () => 'now()' });
-    return due.affected ? STALE_VERDICT : undefined;
+    return saveVerdict<Resource, boolean>(
+      this.resources,
+      { organizationId: checked.organization_id, id: checked.id },
+      {
+        set: { isActive: ok, verificationError: error },
+        previous: 'isActive',
+        // The credential's keys are part of what was checked: a correlated read the builder has no form for.
+        unchanged:
+          'revision = :revision AND credential_id = :credentialId AND (SELECT c.revision FROM credentials c ' +
+          'WHERE c.organization_id = resources.organization_id AND c.id = resources.credential_id) = :credentialRevision',
+        parameters: { revision: checked.revision, credentialId: checked.credential_id, credentialRevision: checked.credential_revision },
+        nextDueInMinutes,
+      },
+    );
   }
 
   /** The provider could not be asked: keep the verdict, note why, and ask again soon. */

@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { DueWorkJob } from '@app/common';
-import { DueRow, TxHost } from '@app/database';
+import { DueRow, STALE_VERDICT, TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { CredentialSecret, isTransientFailure, ProviderOutcome, ProviderRegistry } from '@app/providers';
 import { CredentialCipher } from './credential-cipher';
 import { CredentialNotFoundError } from './credential.errors';
 import { CREDENTIAL_SETTINGS, CredentialSettings } from './credential-settings';
-import { CredentialsRepository, SealedCredential, STALE_VERDICT, VerificationResult } from './credentials.repository';
+import { CredentialVerificationRepository, VerificationResult } from './credential-verification.repository';
+import { CredentialsRepository, SealedCredential } from './credentials.repository';
 
 const BATCH = 20;
 /** Per round: no organization takes more than this many rows, and this many provider calls run at once. */
@@ -34,6 +35,7 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly repository: CredentialsRepository,
+    private readonly verification: CredentialVerificationRepository,
     private readonly cipher: CredentialCipher,
     private readonly providers: ProviderRegistry,
     private readonly audit: AuditService,
@@ -47,7 +49,7 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
       intervalMs: settings.pollSeconds * 1000,
       batchSize: BATCH,
       cls,
-      claim: (limit) => this.repository.claimDue(limit, LEASE_MINUTES, PER_ORGANIZATION),
+      claim: (limit) => this.verification.claimDue(limit, LEASE_MINUTES, PER_ORGANIZATION),
       concurrency: CONCURRENCY,
       fairnessKey: (due) => due.organizationId,
       process: (due) => this.verifyDue(due),
@@ -96,18 +98,12 @@ export class CredentialVerifier implements OnApplicationBootstrap, OnApplication
     const outcome = await this.checkWithProvider(sealed);
     if (!explicit && !outcome.ok && isTransientFailure(outcome)) {
       // A background round that could not reach the provider says nothing about the keys.
-      await this.repository.saveUnreachable(sealed.organizationId, sealed.id, outcome.reason, RETRY_UNREACHABLE_MINUTES);
+      await this.verification.saveUnreachable(sealed, outcome.reason, RETRY_UNREACHABLE_MINUTES);
       return;
     }
     const result = toVerificationResult(outcome);
     return this.txHost.withTransaction(async () => {
-      const saved = await this.repository.saveVerification(
-        sealed.organizationId,
-        sealed.id,
-        sealed.revision,
-        result,
-        this.settings.verifyIntervalMinutes,
-      );
+      const saved = await this.verification.saveVerification(sealed, sealed.revision, result, this.settings.verifyIntervalMinutes);
       if (saved === STALE_VERDICT) {
         return STALE_VERDICT; // the keys changed while we asked: that verdict is about keys no longer stored
       }

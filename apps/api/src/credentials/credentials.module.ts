@@ -7,6 +7,7 @@ import { CredentialVerifier } from './credential-verifier';
 import { Credential } from './credential.entity';
 import { CredentialsController } from './credentials.controller';
 import { CredentialsRepository } from './credentials.repository';
+import { CredentialVerificationRepository } from './credential-verification.repository';
 import { CredentialsService } from './credentials.service';
 
 export interface CredentialsModuleOptions extends CredentialSettings {
@@ -25,6 +26,7 @@ export class CredentialsModule {
         { provide: CREDENTIAL_SETTINGS, useValue: settings },
         { provide: CredentialCipher, useValue: new CredentialCipher(parseKeyring(encryptionKeys)) },
         CredentialsRepository,
+        CredentialVerificationRepository,
         CredentialsService,
         CredentialVerifier,
         CredentialAccessAdapter,

@@ -1,123 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION } from '@app/common';
-import { claimDueRows, CompiledRead, DueRow, postponeVerification, selectColumns, TxHost } from '@app/database';
+import { selectColumns, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { Resource } from '@app/resources';
 import { EncryptedSecret } from './credential-cipher';
 import { Credential } from './credential.entity';
 import { CredentialNameTakenError } from './credential.errors';
+import {
+  CredentialRow,
+  CredentialSummary,
+  FIND_BY_ID,
+  FIND_SUMMARY,
+  LIST,
+  ManagerSource,
+  PUBLIC_COLUMNS,
+  SEALED_COLUMNS,
+  SealedCredential,
+  SealedRow,
+  SUMMARY_COLUMNS,
+  toSealed,
+} from './credential.queries';
 
-/** The public columns, raw (database names), plus how many resources use the credential. */
-export interface CredentialRow {
-  id: string;
-  organization_id: string;
-  name: string;
-  provider: ProviderName;
-  credential_type: string;
-  is_valid: boolean | null;
-  last_verified_at: Date | null;
-  verification_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-  resource_count: number;
-}
-
-export interface SealedCredential {
-  id: string;
-  organizationId: string;
-  name: string;
-  provider: ProviderName;
-  secret: EncryptedSecret;
-  /** What a verification of these keys must still find when it saves its verdict. */
-  revision: number;
-}
-
-/** The verdict was not saved: the keys changed while the provider was asked, and the row is due again. */
-export const STALE_VERDICT = 'stale' as const;
-
-export interface CredentialSummary {
-  id: string;
-  name: string;
-  provider: ProviderName;
-}
-
-export interface VerificationResult {
-  isValid: boolean | null;
-  verificationError: string | null;
-}
-
-/** What the repository runs on: the request's transaction host, or one given manager (keys:rewrap). */
-export interface ManagerSource {
-  readonly tx: EntityManager;
-}
-
-/** Entity properties read raw, under their database names (see selectColumns). */
-const SUMMARY_COLUMNS = ['id', 'name', 'provider'] as const;
-const PUBLIC_COLUMNS = [
-  ...SUMMARY_COLUMNS,
-  'organizationId',
-  'credentialType',
-  'isValid',
-  'lastVerifiedAt',
-  'verificationError',
-  'createdAt',
-  'updatedAt',
-] as const;
-const SEALED_COLUMNS = [...SUMMARY_COLUMNS, 'organizationId', 'ciphertext', 'iv', 'authTag', 'keyVersion', 'revision'] as const;
-
-interface SealedRow {
-  id: string;
-  organization_id: string;
-  name: string;
-  provider: ProviderName;
-  ciphertext: Buffer;
-  iv: Buffer;
-  auth_tag: Buffer;
-  key_version: number;
-  revision: number;
-}
-
-/** Public columns and the resource count, in one statement. */
-function selectPublic(manager: EntityManager): SelectQueryBuilder<Credential> {
-  return selectColumns(manager.getRepository(Credential).createQueryBuilder('c'), 'c', PUBLIC_COLUMNS).addSelect(
-    (sub) =>
-      sub
-        .select('count(*)::int')
-        .from(Resource, 'r')
-        // Database names: the outer alias is not known to the sub-query's property mapping.
-        .where('r.organization_id = c.organization_id AND r.credential_id = c.id'),
-    'resource_count',
-  );
-}
-
-// The hot reads, built once per DataSource (see CompiledRead), run on the current transaction or the pool.
-const FIND_BY_ID = new CompiledRead<{ organizationId: string; id: string }>(
-  (manager) => selectPublic(manager).where('c.organizationId = :organizationId AND c.id = :id'),
-  ['organizationId', 'id'],
-);
-const LIST = new CompiledRead<{ organizationId: string }>(
-  (manager) => selectPublic(manager).where('c.organizationId = :organizationId').orderBy('c.createdAt', 'DESC').addOrderBy('c.id', 'DESC'),
-  ['organizationId'],
-);
-const FIND_SUMMARY = new CompiledRead<{ organizationId: string; id: string }>(
-  (manager) =>
-    selectColumns(manager.getRepository(Credential).createQueryBuilder('c'), 'c', SUMMARY_COLUMNS).where(
-      'c.organizationId = :organizationId AND c.id = :id',
-    ),
-  ['organizationId', 'id'],
-);
-
-function toSealed(row: SealedRow): SealedCredential {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    name: row.name,
-    provider: row.provider,
-    secret: { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag, keyVersion: row.key_version },
-    revision: row.revision,
-  };
-}
+export type { CredentialRow, CredentialSummary, ManagerSource, SealedCredential } from './credential.queries';
 
 /**
  * The one owner of the credentials table. Every statement is scoped by organization id, so a
@@ -240,56 +145,6 @@ export class CredentialsRepository {
   async findSealed(organizationId: string, id: string): Promise<SealedCredential | undefined> {
     const row = await this.byId(organizationId, id, SEALED_COLUMNS).getRawOne<SealedRow>();
     return row ? toSealed(row) : undefined;
-  }
-
-  /**
-   * Saves the verdict only if the keys are still the ones checked (`revision`), and returns the
-   * previous validity so callers can tell whether anything changed. Keys rotated meanwhile: the
-   * row falls due at once instead (STALE_VERDICT). Deleted meanwhile: undefined.
-   */
-  async saveVerification(
-    organizationId: string,
-    id: string,
-    revision: number,
-    result: VerificationResult,
-    nextDueInMinutes: number,
-  ): Promise<{ previous: boolean | null } | typeof STALE_VERDICT | undefined> {
-    // The CTE locks the row and reads the verdict before the UPDATE: one statement, no second round trip.
-    const old = this.credentials
-      .createQueryBuilder('c')
-      .select('c.isValid', 'previous')
-      .where('c.organizationId = :organizationId AND c.id = :id', { organizationId, id })
-      .setLock('pessimistic_write');
-    const updated = await this.credentials
-      .createQueryBuilder()
-      .update()
-      .addCommonTableExpression(old, 'old')
-      .set({
-        isValid: result.isValid,
-        verificationError: result.verificationError,
-        lastVerifiedAt: () => 'now()',
-        verifyDueAt: () => 'now() + make_interval(mins => :nextDueInMinutes)',
-      })
-      .where('organization_id = :organizationId AND id = :id AND revision = :revision', { organizationId, id, revision })
-      .setParameter('nextDueInMinutes', nextDueInMinutes)
-      .returning('(SELECT previous FROM old) AS previous')
-      .updateEntity(false)
-      .execute();
-    const saved = (updated.raw as Array<{ previous: boolean | null }>)[0];
-    if (saved) {
-      return saved;
-    }
-    const due = await this.credentials.update({ organizationId, id }, { verifyDueAt: () => 'now()' });
-    return due.affected ? STALE_VERDICT : undefined;
-  }
-
-  /** The provider could not be asked: keep the verdict, note why, and ask again soon. */
-  saveUnreachable(organizationId: string, id: string, reason: string, retryInMinutes: number): Promise<void> {
-    return postponeVerification(this.credentials, { organizationId, id }, reason, retryInMinutes);
-  }
-
-  claimDue(limit: number, leaseMinutes: number, perOrganization: number): Promise<DueRow[]> {
-    return claimDueRows(this.credentials, limit, leaseMinutes, perOrganization);
   }
 
   async moveResources(organizationId: string, fromId: string, toId: string): Promise<number> {
