@@ -84,6 +84,39 @@ describe('revoking keys at the provider (§19)', () => {
       expect(aws.state.accounts.get(keys.accessKeyId)?.status).toBeUndefined();
     });
 
+    it("another organization's id: the same 404 as a random one, before any call to AWS", async () => {
+      const keys = keysFor(uniqueName('user'));
+      const credential = await storedCredential(keys);
+      const other = await registerOrganization(t, 'Revocation Other');
+      aws.state.clearRequests();
+      const refused = await other.admin.delete(`/credentials/${credential.id}?revokeAtProvider=true`);
+      expectError(refused, 404, 'CREDENTIAL_NOT_FOUND');
+      expect(refused.body.message).toBe(`Credential with ID ${credential.id} not found`);
+      expect(aws.state.requests).toHaveLength(0);
+      expect(aws.state.accounts.get(keys.accessKeyId)?.status).toBeUndefined();
+      expect(await row(credential.id)).toBeDefined();
+    });
+
+    it('temporary keys (with a session token) cannot be deactivated: 400 VALIDATION_ERROR naming the flag, nothing deleted', async () => {
+      const keys = keysFor(uniqueName('user'));
+      aws.state.accounts.get(keys.accessKeyId)!.sessionToken = 'session-token-for-revocation-tests';
+      const credential = await storedCredential({ ...keys, sessionToken: 'session-token-for-revocation-tests' } as Keys);
+      const refused = await org.admin.delete(`/credentials/${credential.id}?revokeAtProvider=true`);
+      expectError(refused, 400, 'VALIDATION_ERROR');
+      expect(refused.body.details).toEqual([{ field: 'revokeAtProvider', message: expect.stringContaining('temporary AWS keys') }]);
+      expect(aws.state.requestsFor('UpdateAccessKey')).toHaveLength(0);
+      expect(await row(credential.id)).toBeDefined();
+    });
+
+    it('stored keys no configured key opens: 400 PROVIDER_REVOCATION_FAILED, not a 500, nothing deleted', async () => {
+      const credential = await storedCredential(keysFor(uniqueName('user')));
+      await t.db.query('UPDATE credentials SET auth_tag = $2 WHERE id = $1', [credential.id, Buffer.alloc(16, 1)]);
+      const refused = await org.admin.delete(`/credentials/${credential.id}?revokeAtProvider=true`);
+      expectError(refused, 400, 'PROVIDER_REVOCATION_FAILED');
+      expect(refused.body.message).toContain('could not be decrypted');
+      expect(await row(credential.id)).toBeDefined();
+    });
+
     it('IAM access denied: 400 PROVIDER_REVOCATION_FAILED, and the credential and its ciphertext are unchanged', async () => {
       const keys = keysFor(uniqueName('user'), ACCOUNT, ['GetCallerIdentity', 'ec2:*']);
       const credential = await storedCredential(keys);
@@ -97,6 +130,7 @@ describe('revoking keys at the provider (§19)', () => {
       expect(aws.state.accounts.get(keys.accessKeyId)?.status).toBeUndefined();
       const audit = (await auditRows(t, org.id)).find((r) => r.event_type === 'CREDENTIAL_DELETE' && r.resource_id === credential.id);
       expect(audit).toMatchObject({ result: 'FAILURE', error_code: 'PROVIDER_REVOCATION_FAILED' });
+      expect(JSON.stringify(audit)).not.toContain(keys.secretAccessKey);
       // Without the flag the seed's delete still works.
       expect((await org.admin.delete(`/credentials/${credential.id}`)).status).toBe(204);
     });
@@ -188,6 +222,21 @@ describe('revoking keys at the provider (§19)', () => {
       const refused = await org.admin.patch(`/credentials/${credential.id}`, { credentialData: bogus, revokePreviousKeys: true });
       expectError(refused, 400, 'VERIFICATION_FAILED');
       expect(refused.text).not.toContain(bogus.secretAccessKey);
+      expect(await row(credential.id)).toEqual(before);
+      const audit = (await auditRows(t, org.id)).filter((r) => r.event_type === 'CREDENTIAL_UPDATE' && r.resource_id === credential.id);
+      expect(audit).toEqual([expect.objectContaining({ result: 'FAILURE', error_code: 'VERIFICATION_FAILED' })]);
+      expect(JSON.stringify(audit)).not.toContain(bogus.secretAccessKey);
+    });
+
+    it('the stored keys sent as the new keys: 400 VERIFICATION_FAILED before any call to AWS, nothing changed', async () => {
+      const old = keysFor(uniqueName('user'));
+      const credential = await storedCredential(old);
+      const before = await row(credential.id);
+      aws.state.clearRequests();
+      const refused = await org.admin.patch(`/credentials/${credential.id}`, { credentialData: old, revokePreviousKeys: true });
+      expectError(refused, 400, 'VERIFICATION_FAILED');
+      expect(refused.body.message).toContain('the stored keys');
+      expect(aws.state.requests).toHaveLength(0);
       expect(await row(credential.id)).toEqual(before);
     });
 

@@ -7,7 +7,7 @@ import { AuthenticationGuard, authenticationGuardClass } from './guards/authenti
 import { RolesGuard } from './guards/roles.guard';
 import { PasswordHasher } from './password-hasher';
 import { jwtStrategyClass } from './strategies/jwt.strategy';
-import { strategyOrder, STRATEGY_NAMES, uniqueStrategyNames } from './strategies/strategy-names';
+import { strategyOrder, uniqueStrategyNames } from './strategies/strategy-names';
 import { RefreshToken } from './tokens/refresh-token.entity';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository';
 import { TokenService } from './tokens/token.service';
@@ -40,7 +40,6 @@ export class AuthModule {
       controllers: [AuthController, OrganizationSettingsController, PasswordsController],
       providers: [
         { provide: AUTH_OPTIONS, useValue: options },
-        { provide: STRATEGY_NAMES, useValue: names },
         // Built here, not injected anywhere: constructing it registers it with passport.
         { provide: JwtStrategy, useFactory: (users: UserRepository) => new JwtStrategy(options, users), inject: [UserRepository] },
         { provide: AuthenticationGuard, useClass: authenticationGuardClass(strategyOrder(names)) },

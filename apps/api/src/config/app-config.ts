@@ -168,13 +168,13 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
   }
 
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const config: AppConfig = {
     nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    migrationsDatabaseUrl:
-      url(env, 'MIGRATIONS_DATABASE_URL', ['postgres:', 'postgresql:']) ?? url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
+    migrationsDatabaseUrl: url(env, 'MIGRATIONS_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
     dataDir,
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 500),

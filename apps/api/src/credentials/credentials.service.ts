@@ -165,7 +165,7 @@ export class CredentialsService {
     const stored = await this.openStored(organizationId, id);
     const outcome = await revocation.deactivate(stored, stored);
     if (!outcome.ok) {
-      throw new ProviderRevocationFailedError(outcome.reason);
+      throw revocationRefused(outcome, 'revokeAtProvider');
     }
     return outcome.revokedKeyId;
   }
@@ -177,6 +177,10 @@ export class CredentialsService {
   private async rotateAtProvider(organizationId: string, id: string, provider: ProviderName, fresh: CredentialSecret): Promise<string> {
     const revocation = this.revocationFor(provider, 'revokePreviousKeys');
     const stored = await this.openStored(organizationId, id);
+    // The one check that needs no provider call goes first.
+    if (accessKeyIdOf(fresh) === accessKeyIdOf(stored)) {
+      throw new NewKeysRejectedError('The new keys are the stored keys; revoking them would leave the credential with a dead key.');
+    }
     const identity = await revocation.identify(fresh);
     if (!identity.ok) {
       throw new NewKeysRejectedError(identity.reason);
@@ -190,12 +194,9 @@ export class CredentialsService {
         `The new keys belong to AWS account ${identity.account}, the old key to account ${previous.account}; a rotation keeps the account.`,
       );
     }
-    if (identity.keyId === (stored.data as { accessKeyId?: string }).accessKeyId) {
-      throw new NewKeysRejectedError('The new keys are the stored keys; revoking them would leave the credential with a dead key.');
-    }
     const outcome = await revocation.deactivate(fresh, stored);
     if (!outcome.ok) {
-      throw new ProviderRevocationFailedError(outcome.reason);
+      throw revocationRefused(outcome, 'revokePreviousKeys');
     }
     return outcome.revokedKeyId;
   }
@@ -218,7 +219,12 @@ export class CredentialsService {
     if (!sealed) {
       throw new CredentialNotFoundError(id);
     }
-    return this.cipher.open(sealed.provider, sealed.secret, { organizationId, credentialId: id });
+    try {
+      return this.cipher.open(sealed.provider, sealed.secret, { organizationId, credentialId: id });
+    } catch {
+      // A row no configured key opens (a key version removed too early): nothing can be sent to revoke.
+      throw new ProviderRevocationFailedError('The stored keys could not be decrypted with the configured encryption keys.');
+    }
   }
 
   async verify(principal: Principal, id: string): Promise<CredentialDto> {
@@ -275,4 +281,19 @@ export class CredentialsService {
     }
     return toCredentialDto(row);
   }
+}
+
+function accessKeyIdOf(secret: CredentialSecret): string | undefined {
+  return (secret.data as { accessKeyId?: string }).accessKeyId;
+}
+
+/**
+ * Keys the provider cannot deactivate through its API (temporary AWS keys) are the client's
+ * choice of flag, not a provider refusal: 400 VALIDATION_ERROR naming the flag, as for APISIX (§19).
+ */
+function revocationRefused(outcome: { kind: string; reason: string }, flag: 'revokeAtProvider' | 'revokePreviousKeys'): Error {
+  if (outcome.kind === 'UNSUPPORTED') {
+    return new ValidationError('Request validation failed', [{ field: flag, message: `${flag} is not available here: ${outcome.reason}` }]);
+  }
+  return new ProviderRevocationFailedError(outcome.reason);
 }

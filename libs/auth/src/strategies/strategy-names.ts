@@ -9,8 +9,6 @@ export interface StrategyNames {
   jwt: string;
 }
 
-export const STRATEGY_NAMES = Symbol('STRATEGY_NAMES');
-
 export function uniqueStrategyNames(): StrategyNames {
   const suffix = randomBytes(4).toString('hex');
   return { jwt: `jwt:${suffix}` };
