@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/database';
 import { AppConfig } from '../config/app-config';
-import { ENTITIES } from '../entities';
 
 /** Any constant shared by every instance: they take turns applying migrations. */
 const MIGRATION_LOCK = 0x45475244; // "EGRD"
@@ -15,18 +14,17 @@ const MIGRATION_LOCK = 0x45475244; // "EGRD"
  * its own DataSource instead (one process, one role).
  */
 export async function migrateAsOwner(config: AppConfig, logger: Logger): Promise<void> {
-  if (!config.migrationsRun || !config.databaseUrl || !config.migrationsDatabaseUrl) {
+  if (!config.migrationsRun || !config.databaseUrl) {
     return;
   }
-  const lock = new Client({ connectionString: config.migrationsDatabaseUrl });
+  const lock = new Client({ connectionString: config.migrationsDatabaseUrl ?? config.databaseUrl });
   await lock.connect();
   const dataSource = new DataSource(
     buildDataSourceOptions({
-      databaseUrl: config.migrationsDatabaseUrl,
+      databaseUrl: config.migrationsDatabaseUrl ?? config.databaseUrl,
       dataDir: config.dataDir,
       migrationsRun: false,
       poolSize: 1,
-      entities: ENTITIES,
     }),
   );
   try {

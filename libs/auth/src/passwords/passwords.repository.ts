@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Repository } from 'typeorm';
 import { TxHost } from '@app/database';
-import { RefreshToken } from '../tokens/refresh-token.entity';
 import { Organization } from '../users/organization.entity';
 import { User } from '../users/user.entity';
 
@@ -74,19 +73,5 @@ export class PasswordsRepository {
     }
     const result = await query.updateEntity(false).execute();
     return (result.affected ?? 0) > 0;
-  }
-
-  /** Every live refresh token of the user dies, except those of `keepFamilyId` (the caller's own session). */
-  async revokeRefreshTokens(organizationId: string, userId: string, keepFamilyId?: string): Promise<void> {
-    const query = this.txHost.tx
-      .getRepository(RefreshToken)
-      .createQueryBuilder()
-      .update()
-      .set({ revokedAt: () => 'now()' })
-      .where('organization_id = :organizationId AND user_id = :userId AND revoked_at IS NULL', { organizationId, userId });
-    if (keepFamilyId) {
-      query.andWhere('family_id <> :keepFamilyId', { keepFamilyId });
-    }
-    await query.updateEntity(false).execute();
   }
 }

@@ -145,8 +145,11 @@ export class PasswordsService implements BeforeApplicationShutdown {
 
   /** A new password ends the user's refresh tokens (but `keepFamilyId`'s) and any reset or change token still unused. */
   private async endOtherCredentials(account: UserAccount, keepFamilyId?: string): Promise<void> {
-    await this.passwords.revokeRefreshTokens(account.organizationId, account.id, keepFamilyId);
-    await this.oneTimeTokens.revokeAll(account.id, ['PASSWORD_RESET', 'PASSWORD_CHANGE']);
+    await this.refreshTokens.revokeAllForUser(account.organizationId, account.id, keepFamilyId);
+    await this.oneTimeTokens.revokeAll({ organizationId: account.organizationId, userId: account.id }, [
+      'PASSWORD_RESET',
+      'PASSWORD_CHANGE',
+    ]);
   }
 
   /** The family of the caller's refresh token, if it is the user's own and still live; otherwise none survives. */

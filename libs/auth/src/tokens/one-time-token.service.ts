@@ -40,7 +40,10 @@ export class OneTimeTokenService {
   /** A new token; with `replacePrevious`, the owner's earlier unused tokens of this purpose die. */
   async issue(purpose: UserTokenPurpose, owner: TokenOwner, options: { replacePrevious?: boolean } = {}): Promise<string> {
     if (options.replacePrevious) {
-      await this.tokens.update({ userId: owner.userId, purpose, usedAt: IsNull() }, { usedAt: () => 'now()' });
+      await this.tokens.update(
+        { organizationId: owner.organizationId, userId: owner.userId, purpose, usedAt: IsNull() },
+        { usedAt: () => 'now()' },
+      );
     }
     const token = randomBytes(32).toString('base64url');
     await this.tokens.insert({
@@ -89,12 +92,12 @@ export class OneTimeTokenService {
   }
 
   /** Every unused token of the user dies (user removed or deactivated, password changed). */
-  async revokeAll(userId: string, purposes?: UserTokenPurpose[]): Promise<void> {
+  async revokeAll(owner: TokenOwner, purposes?: UserTokenPurpose[]): Promise<void> {
     const query = this.tokens
       .createQueryBuilder()
       .update()
       .set({ usedAt: () => 'now()' })
-      .where('user_id = :userId AND used_at IS NULL', { userId });
+      .where('organization_id = :organizationId AND user_id = :userId AND used_at IS NULL', owner);
     if (purposes) {
       query.andWhere('purpose IN (:...purposes)', { purposes });
     }

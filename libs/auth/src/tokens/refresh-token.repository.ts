@@ -54,4 +54,17 @@ export class RefreshTokenRepository {
   async revokeFamily(familyId: string): Promise<void> {
     await this.tokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
   }
+
+  /** Every live refresh token of the user dies, but for one family when given (the caller's own session). */
+  async revokeAllForUser(organizationId: string, userId: string, keepFamilyId?: string): Promise<void> {
+    const query = this.tokens
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()' })
+      .where('organization_id = :organizationId AND user_id = :userId AND revoked_at IS NULL', { organizationId, userId });
+    if (keepFamilyId) {
+      query.andWhere('family_id <> :keepFamilyId', { keepFamilyId });
+    }
+    await query.updateEntity(false).execute();
+  }
 }

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION, Role } from '@app/common';
 import { CompiledRead, selectColumns, TxHost } from '@app/database';
-import { RefreshToken } from '../tokens/refresh-token.entity';
 import { Organization } from './organization.entity';
 import { User } from './user.entity';
 
@@ -175,17 +174,5 @@ export class UserDirectoryRepository {
   /** Role memberships, one-time and refresh tokens go with the row (ON DELETE CASCADE). */
   async delete(organizationId: string, id: string): Promise<void> {
     await this.users.delete({ organizationId, id });
-  }
-
-  /** Every live refresh token of the user dies (deactivation; deletion removes them with the row). */
-  async revokeRefreshTokens(organizationId: string, userId: string): Promise<void> {
-    await this.txHost.tx
-      .getRepository(RefreshToken)
-      .createQueryBuilder()
-      .update()
-      .set({ revokedAt: () => 'now()' })
-      .where('organization_id = :organizationId AND user_id = :userId AND revoked_at IS NULL', { organizationId, userId })
-      .updateEntity(false)
-      .execute();
   }
 }

@@ -81,7 +81,12 @@ export function interleave<T>(items: readonly T[], key: (item: T) => string): T[
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
-    groups.set(k, [...(groups.get(k) ?? []), item]);
+    const group = groups.get(k);
+    if (group) {
+      group.push(item);
+    } else {
+      groups.set(k, [item]);
+    }
   }
   const out: T[] = [];
   for (let i = 0; out.length < items.length; i++) {

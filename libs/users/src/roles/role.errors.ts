@@ -14,14 +14,6 @@ export class RoleAlreadyExistsError extends DomainError {
   }
 }
 
-/** The resources API's wording; its own error is not exported from @app/resources. (Users: UserNotFoundError.) */
-export class UnknownResourceError extends DomainError {
-  readonly code = 'RESOURCE_NOT_FOUND';
-  constructor(id: string) {
-    super(`Resource with ID ${id} not found`);
-  }
-}
-
 export type AssignmentKind = 'user' | 'resource';
 
 export class AlreadyAssignedError extends DomainError {

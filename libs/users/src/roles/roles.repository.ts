@@ -1,3 +1,4 @@
+import { ResourceNotFoundError } from '@app/resources';
 import { Injectable } from '@nestjs/common';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION } from '@app/common';
@@ -6,7 +7,7 @@ import { User } from '@app/auth';
 import { Resource } from '@app/resources';
 import { RoleResource, RoleUser } from './role-assignment.entity';
 import { Role } from './role.entity';
-import { RoleAlreadyExistsError, RoleNotFoundError, UnknownResourceError } from './role.errors';
+import { RoleAlreadyExistsError, RoleNotFoundError } from './role.errors';
 import { UserNotFoundError } from '../users/user.errors';
 
 /** Raw columns (database names), with the ids of the role's users and resources. */
@@ -246,7 +247,7 @@ function translateAssignment(error: unknown, roleId: string, otherId: string): u
     return new UserNotFoundError(otherId);
   }
   if (isPgError(error, PG_FOREIGN_KEY_VIOLATION, 'fk_role_resources_resource')) {
-    return new UnknownResourceError(otherId);
+    return new ResourceNotFoundError(otherId);
   }
   return error;
 }

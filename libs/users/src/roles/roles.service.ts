@@ -1,10 +1,11 @@
+import { ResourceNotFoundError } from '@app/resources';
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Principal, RequestContext, ValidationError } from '@app/common';
 import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { CreateRoleDto, RoleAssignmentResponseDto, RoleDto, UpdateRoleDto } from './dto/role.dto';
-import { AlreadyAssignedError, NotAssignedError, RoleNotFoundError, UnknownResourceError } from './role.errors';
+import { AlreadyAssignedError, NotAssignedError, RoleNotFoundError } from './role.errors';
 import { UserNotFoundError } from '../users/user.errors';
 import { toRoleDto } from './role.mapper';
 import { RolesRepository, RoleSummary, RoleWrite } from './roles.repository';
@@ -207,7 +208,7 @@ export class RolesService {
   private async mustFindResource(organizationId: string, resourceId: string): Promise<{ id: string; name: string }> {
     const resource = await this.repository.findResource(organizationId, resourceId);
     if (!resource) {
-      throw new UnknownResourceError(resourceId);
+      throw new ResourceNotFoundError(resourceId);
     }
     return resource;
   }

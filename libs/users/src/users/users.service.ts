@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ForbiddenError, Principal, RequestContext, Role, ValidationError } from '@app/common';
 import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
-import { DirectoryUserState, ONE_TIME_TOKEN_TTL_SECONDS, OneTimeTokenService, UserDirectoryRepository } from '@app/auth';
+import {
+  DirectoryUserState,
+  ONE_TIME_TOKEN_TTL_SECONDS,
+  OneTimeTokenService,
+  RefreshTokenRepository,
+  UserDirectoryRepository,
+} from '@app/auth';
 import { MailService } from '@app/mail';
 import { CreateUserDto, ResendInvitationResponseDto, UpdateUserDto, UserDto } from './dto/user.dto';
 import { invitationMail } from './invitation.mail';
@@ -30,6 +36,7 @@ export class UsersService {
   constructor(
     private readonly directory: UserDirectoryRepository,
     private readonly oneTimeTokens: OneTimeTokenService,
+    private readonly refreshTokens: RefreshTokenRepository,
     private readonly mail: MailService,
     private readonly audit: AuditService,
     private readonly txHost: TxHost,
@@ -172,13 +179,18 @@ export class UsersService {
     }
   }
 
-  /** Inside the caller's transaction: the seam's hooks first (sessions), then every token of the user. */
+  /**
+   * Inside the caller's transaction: the seam's hooks first (sessions), then every token of the
+   * user. A deleted user's tokens go with the row (ON DELETE CASCADE); a deactivated one's die here.
+   */
   private async removeAccess(organizationId: string, userId: string, reason: UserRemovalReason): Promise<void> {
     for (const hook of this.removalHooks) {
       await hook.onUserRemoved(organizationId, userId, reason);
     }
-    await this.directory.revokeRefreshTokens(organizationId, userId);
-    await this.oneTimeTokens.revokeAll(userId);
+    if (reason === 'DEACTIVATED') {
+      await this.refreshTokens.revokeAllForUser(organizationId, userId);
+      await this.oneTimeTokens.revokeAll({ organizationId, userId });
+    }
   }
 
   private async sendInvitation(principal: Principal, user: { id: string; email: string }, replacePrevious: boolean): Promise<void> {

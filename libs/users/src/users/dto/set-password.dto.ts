@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { NewPasswordField } from '@app/auth';
 
 export class SetPasswordDto {
   @ApiProperty({ description: 'The token from the invitation link (`/set-password?token=...`)' })
@@ -8,13 +9,6 @@ export class SetPasswordDto {
   @MaxLength(200)
   inviteToken!: string;
 
-  @ApiProperty({
-    minLength: 8,
-    maxLength: 128,
-    format: 'password',
-    description: "Must also meet the organization's password policy (GET /organization/settings)",
-  })
-  @IsString()
-  @Length(8, 128)
+  @NewPasswordField("8 to 128 characters, meeting the organization's password policy (GET /organization/settings)")
   password!: string;
 }
