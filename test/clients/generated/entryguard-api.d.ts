@@ -911,7 +911,7 @@ export interface components {
             inviteToken: string;
             /**
              * Format: password
-             * @description Must also meet the organization's password policy (GET /organization/settings)
+             * @description 8 to 128 characters, meeting the organization's password policy (GET /organization/settings)
              */
             password: string;
         };
