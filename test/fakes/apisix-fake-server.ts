@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { FakeFaults, pushBounded, sleepUnref, type DownMode, type FaultControls } from './fake-faults';
 import { startLocalServer, type LocalServer } from './local-http-server';
 
 /**
@@ -24,14 +25,24 @@ export interface ApisixFakeRequest {
   body?: unknown;
 }
 
+/** The APISIX controls: the shared faults, and the status a throttled call gets (429 default, or 503). */
+export interface ApisixFakeControls extends FaultControls {
+  throttleStatus?: 429 | 503;
+}
+
+/** The routes as plain JSON (GET /state of the fakes process): route id -> route. */
+export type ApisixFakeSnapshot = Record<string, ApisixRoute>;
+
 export class ApisixFakeState {
   adminKey: string;
   readonly routes = new Map<string, ApisixRoute>();
+  /** The most recent requests (bounded), oldest first. */
   readonly requests: ApisixFakeRequest[] = [];
-  /** Every answer waits this long first. */
-  delayMs = 0;
+  readonly faults = new FakeFaults();
   /** When set, every request is answered with a 307 redirect to this URL. */
   redirectTo?: string;
+  /** What a throttled call is answered with: 429 (rate limited) or 503 (a proxy shedding load). */
+  throttleStatus: 429 | 503 = 429;
 
   constructor(seed: ApisixFakeSeed = {}) {
     this.adminKey = seed.adminKey ?? 'fake-apisix-admin-key-0001';
@@ -55,12 +66,58 @@ export class ApisixFakeState {
   requestsWith(method: string): ApisixFakeRequest[] {
     return this.requests.filter((r) => r.method === method);
   }
+
+  /** Every answer waits this long first; a write is applied after the wait. */
+  get delayMs(): number {
+    return this.faults.delayMs;
+  }
+  set delayMs(ms: number) {
+    this.faults.delayMs = ms;
+  }
+
+  /** false (up), 'refuse' (connections reset) or 'unavailable' (503 for every call). */
+  get down(): DownMode {
+    return this.faults.down;
+  }
+  set down(mode: DownMode) {
+    this.faults.down = mode;
+  }
+
+  /** The next `count` calls (optionally only these HTTP methods) are throttled. */
+  throttleNext(count: number, methods?: string[]): this {
+    this.faults.throttleNext(count, methods);
+    return this;
+  }
+
+  throttleFor(ms: number, methods?: string[]): this {
+    this.faults.throttleFor(ms, methods);
+    return this;
+  }
+
+  /** Calls received per HTTP method (GET, PATCH, …) since the last reset. */
+  callCounts(): Record<string, number> {
+    return this.faults.callCounts();
+  }
+
+  resetCounters(): void {
+    this.faults.resetCounters();
+  }
+
+  apply(controls: ApisixFakeControls): void {
+    this.faults.apply(controls);
+    if (controls.throttleStatus !== undefined) this.throttleStatus = controls.throttleStatus;
+  }
+
+  snapshot(): ApisixFakeSnapshot {
+    return Object.fromEntries([...this.routes].map(([id, route]) => [id, structuredClone(route)]));
+  }
 }
 
 export type ApisixFakeServer = LocalServer<ApisixFakeState>;
 
-export function startApisixFakeServer(seed: ApisixFakeSeed = {}): Promise<ApisixFakeServer> {
-  return startLocalServer(new ApisixFakeState(seed), handle);
+export function startApisixFakeServer(seed: ApisixFakeSeed = {}, options: { port?: number } = {}): Promise<ApisixFakeServer> {
+  const state = new ApisixFakeState(seed);
+  return startLocalServer(state, handle, { port: options.port, refuseConnections: () => state.down === 'refuse' });
 }
 
 const ROUTES = '/apisix/admin/routes';
@@ -70,9 +127,10 @@ async function handle(state: ApisixFakeState, req: IncomingMessage, res: ServerR
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
-  if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs).unref());
-
   const method = req.method ?? 'GET';
+  state.faults.count(method);
+  if (state.delayMs > 0) await sleepUnref(state.delayMs);
+
   const path = new URL(req.url ?? '/', 'http://fake').pathname;
   const authorized = req.headers['x-api-key'] === state.adminKey;
   let body: unknown;
@@ -83,10 +141,17 @@ async function handle(state: ApisixFakeState, req: IncomingMessage, res: ServerR
   }
   const answer = state.redirectTo
     ? { status: 307, json: null, location: state.redirectTo }
-    : !authorized
-      ? { status: 401, json: { error_msg: 'failed to check token' } }
-      : route(state, method, path, body);
-  state.requests.push({ method, path, status: answer.status, authorized, ...(body !== undefined ? { body } : {}) });
+    : state.down === 'unavailable'
+      ? { status: 503, json: { error_msg: 'Service Unavailable' } }
+      : !authorized
+        ? { status: 401, json: { error_msg: 'failed to check token' } }
+        : state.faults.takeThrottle(method)
+          ? {
+              status: state.throttleStatus,
+              json: { error_msg: state.throttleStatus === 429 ? 'Too Many Requests' : 'Service Unavailable' },
+            }
+          : route(state, method, path, body);
+  pushBounded(state.requests, { method, path, status: answer.status, authorized, ...(body !== undefined ? { body } : {}) });
   if (res.destroyed) return;
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if ('location' in answer && answer.location) headers.Location = answer.location;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { sleepUnref } from './fake-faults';
 import { startLocalServer, type LocalServer } from './local-http-server';
 import { answerEc2, EC2_ACTIONS, type Ec2Error } from './aws-fake.ec2';
 import { answerIam, IAM_ACTIONS, IAM_NS } from './aws-fake.iam';
@@ -16,8 +17,9 @@ export * from './aws-fake.state';
  */
 export type AwsFakeServer = LocalServer<AwsFakeState>;
 
-export function startAwsFakeServer(seed: AwsFakeSeed = {}): Promise<AwsFakeServer> {
-  return startLocalServer(new AwsFakeState(seed), handle);
+export function startAwsFakeServer(seed: AwsFakeSeed = {}, options: { port?: number } = {}): Promise<AwsFakeServer> {
+  const state = new AwsFakeState(seed);
+  return startLocalServer(state, handle, { port: options.port, refuseConnections: () => state.down === 'refuse' });
 }
 
 type Answer = { status: number; xml: string; errorCode?: string };
@@ -29,18 +31,22 @@ async function handle(state: AwsFakeState, req: IncomingMessage, res: ServerResp
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
-  if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs).unref());
-
   const params = new Map(new URLSearchParams(body.toString('utf8')));
   for (const [k, v] of new URL(req.url ?? '/', 'http://fake').searchParams) params.set(k, v);
   const action = params.get('Action') ?? '';
+  state.faults.count(action);
+  if (state.delayMs > 0) await sleepUnref(state.delayMs);
+
   const auth = verifySigV4(
     { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
     (id) => state.accounts.get(id)?.secretAccessKey,
   );
   const service = auth.service ?? (STS_ACTIONS.includes(action) ? 'sts' : IAM_ACTIONS.includes(action) ? 'iam' : 'ec2');
-  const answer = answerFor(state, { params, action, service, auth, headers: req.headers });
-  state.requests.push({
+  const answer =
+    state.down === 'unavailable'
+      ? errorAnswer(service, { status: 503, code: 'Unavailable', message: "The server is overloaded and can't handle the request." })
+      : answerFor(state, { params, action, service, auth, headers: req.headers });
+  state.record({
     service,
     action,
     region: auth.region,

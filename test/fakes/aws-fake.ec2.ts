@@ -37,6 +37,13 @@ export function answerEc2(state: AwsFakeState, region: string, action: string, p
         `the specified rule "peer: ${duplicate.cidr}, ${duplicate.ipProtocol.toUpperCase()}, from port: ${duplicate.fromPort ?? -1}, to port: ${duplicate.toPort ?? -1}, ALLOW" already exists`,
       );
     }
+    if (new Set(rules.map(ruleKey)).size !== rules.length) {
+      return bad('InvalidParameterValue', 'The same permission must not appear multiple times');
+    }
+    // Atomic too: a call that would pass the group's quota adds nothing.
+    if (group.ingress.length + rules.length > state.limitOf(group)) {
+      return bad('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.');
+    }
     group.ingress.push(...rules);
     const items = rules.map(
       (rule, i) =>

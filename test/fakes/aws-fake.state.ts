@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { FakeFaults, pushBounded, type DownMode, type FaultControls } from './fake-faults';
 
 /** One seeded IAM identity. `allowedActions` absent = everything allowed. */
 export interface AwsFakeAccount {
@@ -30,6 +31,8 @@ export interface AwsFakeGroup {
   vpcId: string;
   ownerId: string;
   ingress: AwsFakeRule[];
+  /** Inbound rules this group may hold; default the state's ruleLimit. */
+  ruleLimit?: number;
 }
 
 export type AwsFakeGroupSeed = Partial<AwsFakeGroup> & { groupId: string };
@@ -56,18 +59,31 @@ export interface AwsFakeSeed {
   securityGroups?: Record<string, AwsFakeGroupSeed[]>;
   delayMs?: number;
   revokeAbsentBehaviour?: RevokeAbsentBehaviour;
+  /** Inbound rules per security group (each protocol/ports/CIDR entry is one), as AWS's quota. Default 60. */
+  ruleLimit?: number;
 }
+
+/** The AWS controls: the shared faults plus the EC2 behaviours a test may switch. */
+export interface AwsFakeControls extends FaultControls {
+  ruleLimit?: number;
+  revokeAbsentBehaviour?: RevokeAbsentBehaviour;
+}
+
+/** The groups as plain JSON (GET /state of the fakes process): region -> groupId -> group. */
+export type AwsFakeSnapshot = Record<string, Record<string, AwsFakeGroup>>;
+
+/** AWS's default quota of inbound rules per security group. */
+export const AWS_DEFAULT_RULE_LIMIT = 60;
 
 export class AwsFakeState {
   readonly accounts = new Map<string, AwsFakeAccount>();
   /** region -> groupId -> group */
   readonly groups = new Map<string, Map<string, AwsFakeGroup>>();
+  /** The most recent requests (bounded), oldest first. */
   readonly requests: AwsFakeRequest[] = [];
-  /** Every answer waits this long first (provokes client timeouts). */
-  delayMs = 0;
+  readonly faults = new FakeFaults();
   revokeAbsentBehaviour: RevokeAbsentBehaviour = 'error';
-  private throttleBudget = 0;
-  private throttleActions?: Set<string>;
+  ruleLimit = AWS_DEFAULT_RULE_LIMIT;
 
   constructor(seed: AwsFakeSeed = {}) {
     for (const [id, account] of Object.entries(seed.accounts ?? {})) this.addAccount(id, account);
@@ -76,6 +92,23 @@ export class AwsFakeState {
     }
     this.delayMs = seed.delayMs ?? 0;
     this.revokeAbsentBehaviour = seed.revokeAbsentBehaviour ?? 'error';
+    this.ruleLimit = seed.ruleLimit ?? AWS_DEFAULT_RULE_LIMIT;
+  }
+
+  /** Every answer waits this long first (provokes client timeouts); the change is applied after the wait. */
+  get delayMs(): number {
+    return this.faults.delayMs;
+  }
+  set delayMs(ms: number) {
+    this.faults.delayMs = ms;
+  }
+
+  /** false (up), 'refuse' (connections reset) or 'unavailable' (503 Unavailable for every call). */
+  get down(): DownMode {
+    return this.faults.down;
+  }
+  set down(mode: DownMode) {
+    this.faults.down = mode;
   }
 
   addAccount(accessKeyId: string, account: AwsFakeAccount): this {
@@ -106,18 +139,49 @@ export class AwsFakeState {
     return this.group(region, groupId)?.ingress ?? [];
   }
 
+  /** Removes a group's rules for this CIDR (all protocols and ports) behind the client's back; returns how many. */
+  removeIngress(region: string, groupId: string, cidr: string): number {
+    const group = this.group(region, groupId);
+    if (!group) return 0;
+    const wanted = canonicalCidr(cidr) ?? cidr;
+    const before = group.ingress.length;
+    group.ingress = group.ingress.filter((rule) => rule.cidr !== wanted);
+    return before - group.ingress.length;
+  }
+
+  /** How many inbound rules this group may hold. */
+  limitOf(group: AwsFakeGroup): number {
+    return group.ruleLimit ?? this.ruleLimit;
+  }
+
   /** The next `count` authenticated requests (optionally only these actions) are throttled. */
   throttleNext(count: number, actions?: string[]): this {
-    this.throttleBudget = count;
-    this.throttleActions = actions ? new Set(actions) : undefined;
+    this.faults.throttleNext(count, actions);
+    return this;
+  }
+
+  /** Every authenticated request (optionally only these actions) is throttled for `ms` from now. */
+  throttleFor(ms: number, actions?: string[]): this {
+    this.faults.throttleFor(ms, actions);
     return this;
   }
 
   /** Used by the server: consumes one unit of the throttle budget if it applies. */
   takeThrottle(action: string): boolean {
-    if (this.throttleBudget <= 0 || (this.throttleActions && !this.throttleActions.has(action))) return false;
-    this.throttleBudget--;
-    return true;
+    return this.faults.takeThrottle(action);
+  }
+
+  /** Calls received per action (e.g. AuthorizeSecurityGroupIngress) since the last reset. */
+  callCounts(): Record<string, number> {
+    return this.faults.callCounts();
+  }
+
+  resetCounters(): void {
+    this.faults.resetCounters();
+  }
+
+  record(request: AwsFakeRequest): void {
+    pushBounded(this.requests, request);
   }
 
   requestsFor(action: string): AwsFakeRequest[] {
@@ -133,6 +197,21 @@ export class AwsFakeState {
     return account.allowedActions.some(
       (entry) => entry === action || entry === `${service}:${action}` || entry === `${service}:*` || entry === '*',
     );
+  }
+
+  apply(controls: AwsFakeControls): void {
+    this.faults.apply(controls);
+    if (controls.ruleLimit !== undefined) this.ruleLimit = controls.ruleLimit;
+    if (controls.revokeAbsentBehaviour !== undefined) this.revokeAbsentBehaviour = controls.revokeAbsentBehaviour;
+  }
+
+  /** Every group with its rules, as plain JSON. */
+  snapshot(): AwsFakeSnapshot {
+    const out: AwsFakeSnapshot = {};
+    for (const [region, groups] of this.groups) {
+      out[region] = Object.fromEntries([...groups].map(([id, group]) => [id, structuredClone(group)]));
+    }
+    return out;
   }
 }
 

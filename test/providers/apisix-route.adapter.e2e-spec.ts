@@ -1,90 +1,32 @@
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
-import {
-  APISIX_DEFAULT_ADMIN_KEY,
-  APISIX_DENY_ALL_PLACEHOLDER,
-  ApisixRouteAdapter,
-  resolveProvidersOptions,
-  type CredentialSecret,
-  type ProviderOutcome,
-  type ResourceTarget,
-} from '@app/providers';
-import { startApisixFakeServer, type ApisixFakeServer } from '../fakes/apisix-fake-server';
+import { APISIX_DEFAULT_ADMIN_KEY, ApisixRouteAdapter, resolveProvidersOptions } from '@app/providers';
+import { startApisixFakeServer } from '../fakes/apisix-fake-server';
+import { ADMIN_KEY, expectCleanReason, freePort, route, rule, useApisixAdapter } from './apisix-adapter.fixture';
 import { recordOutcomes } from './outcome-recorder';
 
 // The adapter calls undici's fetch (with its connect-time address check); spy on that export.
 const undici = require('undici') as typeof import('undici');
 
-const ADMIN_KEY = 'c0ffee-admin-key-for-tests-4242';
-const UPSTREAM = { type: 'roundrobin', nodes: { '10.1.0.5:8080': 1 } };
-
-let fake: ApisixFakeServer;
-let adapter: ApisixRouteAdapter;
-const outcomes: ProviderOutcome[] = [];
-
-const secret = (data: Partial<{ adminUrl: string; adminKey: string }> = {}): CredentialSecret => ({
-  provider: 'APISIX',
-  data: { adminUrl: fake.url, adminKey: ADMIN_KEY, ...data },
-});
-const route = (id: string): ResourceTarget => ({
-  provider: 'APISIX',
-  resourceType: 'ROUTE',
-  resourceIdentifier: id,
-  region: null,
-  config: {},
-});
-const rule = (cidr: string) => ({ cidr, description: 'EntryGuard session 3f2a' });
-
-function expectCleanReason(outcome: ProviderOutcome): void {
-  if (outcome.ok) return;
-  expect(outcome.reason).not.toContain(ADMIN_KEY);
-  expect(outcome.reason).not.toContain(APISIX_DEFAULT_ADMIN_KEY);
-  expect(outcome.reason).not.toMatch(/\n\s+at /);
-}
-
-beforeEach(async () => {
-  fake = await startApisixFakeServer({
-    adminKey: ADMIN_KEY,
-    routes: {
-      admin: {
-        uri: '/admin/*',
-        upstream: UPSTREAM,
-        plugins: {
-          'ip-restriction': { whitelist: ['198.51.100.10/32', '10.0.0.0/8'], message: 'Go away' },
-          'limit-count': { count: 100, time_window: 60 },
-        },
-      },
-      open: { uri: '/open/*', upstream: UPSTREAM },
-    },
-  });
-  adapter = recordOutcomes(
-    new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, allowedNetworks: ['127.0.0.0/8'] })),
-    outcomes,
-  );
-});
-
-afterEach(async () => {
-  jest.restoreAllMocks();
-  await fake.close();
-  expect(outcomes.length).toBeGreaterThan(0);
-  outcomes.splice(0).forEach(expectCleanReason);
-});
+// Whitelist edits in batches, faults and listRules are in apisix-route.rules.e2e-spec.ts.
+const ctx = useApisixAdapter();
+const secret = ctx.secret;
+const outcomes = ctx.outcomes;
 
 describe('verifyCredential', () => {
   it('accepts a working admin key', async () => {
-    expect(await adapter.verifyCredential(secret())).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
-    expect(fake.state.requests).toEqual([{ method: 'GET', path: '/apisix/admin/routes', status: 200, authorized: true }]);
+    expect(await ctx.adapter.verifyCredential(secret())).toEqual({ ok: true, detail: 'APISIX accepted the admin key.' });
+    expect(ctx.fake.state.requests).toEqual([{ method: 'GET', path: '/apisix/admin/routes', status: 200, authorized: true }]);
   });
 
   it('reports a wrong key as INVALID_CREDENTIALS', async () => {
-    const outcome = await adapter.verifyCredential(secret({ adminKey: 'wrong-key-000000000000' }));
+    const outcome = await ctx.adapter.verifyCredential(secret({ adminKey: 'wrong-key-000000000000' }));
     expect(outcome).toEqual({ ok: false, kind: 'INVALID_CREDENTIALS', reason: 'APISIX refused the admin key (HTTP 401).' });
-    expect(fake.state.requests[0]).toMatchObject({ authorized: false, status: 401 });
+    expect(ctx.fake.state.requests[0]).toMatchObject({ authorized: false, status: 401 });
   });
 
   it("flags APISIX's well-known default key as UNSAFE without sending it", async () => {
     const fetchSpy = jest.spyOn(undici, 'fetch');
-    const outcome = await adapter.verifyCredential(secret({ adminKey: APISIX_DEFAULT_ADMIN_KEY }));
+    const outcome = await ctx.adapter.verifyCredential(secret({ adminKey: APISIX_DEFAULT_ADMIN_KEY }));
     expect(outcome).toEqual({
       ok: false,
       kind: 'UNSAFE',
@@ -93,20 +35,20 @@ describe('verifyCredential', () => {
     });
     expectCleanReason(outcome);
     expect(fetchSpy).not.toHaveBeenCalled();
-    expect(fake.state.requests).toHaveLength(0);
+    expect(ctx.fake.state.requests).toHaveLength(0);
   });
 
   it('does not follow a redirect', async () => {
     const elsewhere = await startApisixFakeServer({ adminKey: ADMIN_KEY });
     try {
-      fake.state.redirectTo = `${elsewhere.url}/apisix/admin/routes`;
-      const outcome = await adapter.verifyCredential(secret());
+      ctx.fake.state.redirectTo = `${elsewhere.url}/apisix/admin/routes`;
+      const outcome = await ctx.adapter.verifyCredential(secret());
       expect(outcome).toEqual({
         ok: false,
         kind: 'PROVIDER_ERROR',
         reason: 'The APISIX admin URL answered with a redirect (HTTP 307); EntryGuard follows no redirects, so give the final admin URL.',
       });
-      expect(fake.state.requests).toHaveLength(1);
+      expect(ctx.fake.state.requests).toHaveLength(1);
       expect(elsewhere.state.requests).toHaveLength(0);
     } finally {
       await elsewhere.close();
@@ -114,7 +56,7 @@ describe('verifyCredential', () => {
   });
 
   it('reports a slow gateway as TIMEOUT', async () => {
-    fake.state.delayMs = 1000;
+    ctx.fake.state.delayMs = 1000;
     const slow = recordOutcomes(
       new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 150, allowedNetworks: ['127.0.0.0/8'] })),
       outcomes,
@@ -124,7 +66,7 @@ describe('verifyCredential', () => {
   });
 
   it('reports a refused connection as UNREACHABLE', async () => {
-    const outcome = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${await freePort()}` }));
+    const outcome = await ctx.adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${await freePort()}` }));
     expect(outcome).toEqual({
       ok: false,
       kind: 'UNREACHABLE',
@@ -164,13 +106,11 @@ describe('outbound policy (§18): the admin URL may lead only to public addresse
   });
 
   it('refuses the loopback fake itself, and says nothing about what the name resolved to', async () => {
-    const port = new URL(fake.url).port;
+    const port = new URL(ctx.fake.url).port;
     const resolver = jest.fn(async () => [{ address: '127.0.0.1', family: 4 }]);
-    const outcome = await strict(resolver).authorizeIngress(
-      secret({ adminUrl: `http://gateway.example.test:${port}` }),
-      route('admin'),
+    const outcome = await strict(resolver).applyRules(secret({ adminUrl: `http://gateway.example.test:${port}` }), route('admin'), [
       rule('203.0.113.7/32'),
-    );
+    ]);
     expect(outcome).toEqual({
       ok: false,
       kind: 'UNSAFE',
@@ -178,11 +118,11 @@ describe('outbound policy (§18): the admin URL may lead only to public addresse
         'The APISIX admin URL leads to a loopback address, which EntryGuard does not call unless the operator allows that network (PROVIDER_ALLOWED_NETWORKS).',
     });
     expect(resolver).toHaveBeenCalledWith('gateway.example.test');
-    expect(fake.state.requests).toHaveLength(0);
+    expect(ctx.fake.state.requests).toHaveLength(0);
   });
 
   it('calls a self-hosted gateway on a network the operator allowed, by name', async () => {
-    const port = new URL(fake.url).port;
+    const port = new URL(ctx.fake.url).port;
     const resolver = jest.fn(async () => [{ address: '127.0.0.1', family: 4 }]);
     const allowed = recordOutcomes(
       new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, allowedNetworks: ['127.0.0.0/8'], resolveHost: resolver })),
@@ -194,12 +134,12 @@ describe('outbound policy (§18): the admin URL may lead only to public addresse
     });
     // Once before the call, once when connecting.
     expect(resolver).toHaveBeenCalledTimes(2);
-    expect(fake.state.requests).toHaveLength(1);
+    expect(ctx.fake.state.requests).toHaveLength(1);
   });
 
   it('keeps a path prefix of the admin URL', async () => {
     const fetchSpy = jest.spyOn(undici, 'fetch').mockResolvedValue(undici.Response.json({ total: 0, list: [] }));
-    await adapter.verifyCredential(secret({ adminUrl: 'http://127.0.0.1:9180/gateway/' }));
+    await ctx.adapter.verifyCredential(secret({ adminUrl: 'http://127.0.0.1:9180/gateway/' }));
     expect(String(fetchSpy.mock.calls[0][0])).toBe('http://127.0.0.1:9180/gateway/apisix/admin/routes');
   });
 
@@ -216,13 +156,13 @@ describe('outbound policy (§18): the admin URL may lead only to public addresse
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const apisixLike = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${port}/apisix-like` }));
+      const apisixLike = await ctx.adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${port}/apisix-like` }));
       expect(apisixLike).toEqual({
         ok: false,
         kind: 'PROVIDER_ERROR',
         reason: 'APISIX rejected the request (HTTP 400): invalid configuration, see [url] for details',
       });
-      const other = await adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${port}/other` }));
+      const other = await ctx.adapter.verifyCredential(secret({ adminUrl: `http://127.0.0.1:${port}/other` }));
       expect(other).toEqual({ ok: false, kind: 'PROVIDER_ERROR', reason: 'APISIX rejected the request (HTTP 400).' });
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -232,7 +172,7 @@ describe('outbound policy (§18): the admin URL may lead only to public addresse
 
 describe('DNS rebinding: the addresses are checked again when the connection is made', () => {
   it('a name that answered "public" for the check and "loopback" at connect time is refused there, and nothing connects', async () => {
-    const port = new URL(fake.url).port;
+    const port = new URL(ctx.fake.url).port;
     const answers = ['8.8.8.8', '127.0.0.1'];
     const resolver = jest.fn(async () => [{ address: answers.shift() ?? '127.0.0.1', family: 4 }]);
     const strict = recordOutcomes(new ApisixRouteAdapter(resolveProvidersOptions({ timeoutMs: 1000, resolveHost: resolver })), outcomes);
@@ -243,11 +183,11 @@ describe('DNS rebinding: the addresses are checked again when the connection is 
       reason: 'The APISIX admin host now resolves to an address EntryGuard does not call (outbound policy).',
     });
     expect(resolver).toHaveBeenCalledTimes(2);
-    expect(fake.state.requests).toHaveLength(0);
+    expect(ctx.fake.state.requests).toHaveLength(0);
   });
 
   it('an allowed network does not let a name rebind to the metadata address', async () => {
-    const port = new URL(fake.url).port;
+    const port = new URL(ctx.fake.url).port;
     const answers = ['127.0.0.1', '169.254.169.254'];
     const resolver = jest.fn(async () => [{ address: answers.shift() ?? '169.254.169.254', family: 4 }]);
     const allowed = recordOutcomes(
@@ -256,18 +196,18 @@ describe('DNS rebinding: the addresses are checked again when the connection is 
     );
     const outcome = await allowed.verifyCredential(secret({ adminUrl: `http://rebinding.example.test:${port}` }));
     expect(outcome).toMatchObject({ ok: false, kind: 'UNSAFE' });
-    expect(fake.state.requests).toHaveLength(0);
+    expect(ctx.fake.state.requests).toHaveLength(0);
   });
 });
 
 describe('verifyResource', () => {
   it('finds an existing route', async () => {
-    expect(await adapter.verifyResource(secret(), route('admin'))).toEqual({ ok: true, detail: 'Route admin exists.' });
-    expect(fake.state.requests).toMatchObject([{ method: 'GET', path: '/apisix/admin/routes/admin', status: 200 }]);
+    expect(await ctx.adapter.verifyResource(secret(), route('admin'))).toEqual({ ok: true, detail: 'Route admin exists.' });
+    expect(ctx.fake.state.requests).toMatchObject([{ method: 'GET', path: '/apisix/admin/routes/admin', status: 200 }]);
   });
 
   it('reports a missing route as NOT_FOUND', async () => {
-    expect(await adapter.verifyResource(secret(), route('nope'))).toEqual({
+    expect(await ctx.adapter.verifyResource(secret(), route('nope'))).toEqual({
       ok: false,
       kind: 'NOT_FOUND',
       reason: 'Route nope was not found on the APISIX gateway.',
@@ -275,130 +215,8 @@ describe('verifyResource', () => {
   });
 
   it('refuses a route id that would escape the routes path', async () => {
-    const outcome = await adapter.verifyResource(secret(), route('..'));
+    const outcome = await ctx.adapter.verifyResource(secret(), route('..'));
     expect(outcome).toEqual({ ok: false, kind: 'NOT_FOUND', reason: '".." is not a valid APISIX route id.' });
-    expect(fake.state.requests).toHaveLength(0);
+    expect(ctx.fake.state.requests).toHaveLength(0);
   });
 });
-
-describe('authorizeIngress / revokeIngress', () => {
-  it('adds the address and keeps every other whitelist entry, plugin and setting', async () => {
-    const outcome = await adapter.authorizeIngress(secret(), route('admin'), rule('203.0.113.7/32'));
-    expect(outcome).toEqual({ ok: true, detail: 'Route admin whitelist updated.' });
-    expect(fake.state.route('admin')).toEqual({
-      id: 'admin',
-      uri: '/admin/*',
-      upstream: UPSTREAM,
-      plugins: {
-        'ip-restriction': { whitelist: ['198.51.100.10/32', '10.0.0.0/8', '203.0.113.7/32'], message: 'Go away' },
-        'limit-count': { count: 100, time_window: 60 },
-      },
-    });
-    expect(fake.state.requestsWith('PATCH')).toEqual([
-      {
-        method: 'PATCH',
-        path: '/apisix/admin/routes/admin',
-        status: 200,
-        authorized: true,
-        body: { plugins: { 'ip-restriction': { whitelist: ['198.51.100.10/32', '10.0.0.0/8', '203.0.113.7/32'] } } },
-      },
-    ]);
-  });
-
-  it('is idempotent: an address already present is success without a write', async () => {
-    await adapter.authorizeIngress(secret(), route('admin'), rule('203.0.113.7/32'));
-    const again = await adapter.authorizeIngress(secret(), route('admin'), rule('203.0.113.7'));
-    expect(again).toEqual({ ok: true, detail: 'Route admin already has the wanted whitelist.' });
-    expect(fake.state.requestsWith('PATCH')).toHaveLength(1);
-    expect(fake.state.whitelist('admin')).toEqual(['198.51.100.10/32', '10.0.0.0/8', '203.0.113.7/32']);
-  });
-
-  it('creates the ip-restriction plugin on a route without one', async () => {
-    expect((await adapter.authorizeIngress(secret(), route('open'), rule('2001:DB8::7/128'))).ok).toBe(true);
-    expect(fake.state.route('open')).toEqual({
-      id: 'open',
-      uri: '/open/*',
-      upstream: UPSTREAM,
-      plugins: { 'ip-restriction': { whitelist: ['2001:db8::7/128'] } },
-    });
-  });
-
-  it('removes only the given address, including its bare-address spelling', async () => {
-    fake.state.setRoute('bare', {
-      uri: '/b',
-      upstream: UPSTREAM,
-      plugins: { 'ip-restriction': { whitelist: ['203.0.113.7', '198.51.100.10/32'] } },
-    });
-    expect(await adapter.revokeIngress(secret(), route('bare'), rule('203.0.113.7/32'))).toEqual({
-      ok: true,
-      detail: 'Route bare whitelist updated.',
-    });
-    expect(fake.state.whitelist('bare')).toEqual(['198.51.100.10/32']);
-  });
-
-  it('is idempotent: revoking an absent address is success without a write', async () => {
-    const outcome = await adapter.revokeIngress(secret(), route('admin'), rule('203.0.113.99/32'));
-    expect(outcome).toEqual({ ok: true, detail: 'Route admin already has the wanted whitelist.' });
-    const open = await adapter.revokeIngress(secret(), route('open'), rule('203.0.113.99/32'));
-    expect(open.ok).toBe(true);
-    expect(fake.state.requestsWith('PATCH')).toHaveLength(0);
-    expect(fake.state.route('open')?.plugins).toBeUndefined();
-  });
-
-  it('keeps the route closed when the last address goes, and drops the placeholder on the next add', async () => {
-    fake.state.setRoute('solo', { uri: '/s', upstream: UPSTREAM, plugins: { 'ip-restriction': { whitelist: ['203.0.113.7/32'] } } });
-    expect((await adapter.revokeIngress(secret(), route('solo'), rule('203.0.113.7/32'))).ok).toBe(true);
-    expect(fake.state.whitelist('solo')).toEqual([APISIX_DENY_ALL_PLACEHOLDER]);
-    expect(APISIX_DENY_ALL_PLACEHOLDER).toBe('255.255.255.255/32');
-    expect((await adapter.authorizeIngress(secret(), route('solo'), rule('192.0.2.1/32'))).ok).toBe(true);
-    expect(fake.state.whitelist('solo')).toEqual(['192.0.2.1/32']);
-  });
-
-  it('serialises concurrent edits of one route so none is lost', async () => {
-    const addresses = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5'];
-    const outcomes = await Promise.all(addresses.map((a) => adapter.authorizeIngress(secret(), route('open'), rule(`${a}/32`))));
-    expect(outcomes.every((o) => o.ok)).toBe(true);
-    expect([...(fake.state.whitelist('open') ?? [])].sort()).toEqual(addresses.map((a) => `${a}/32`));
-  });
-
-  it('reports a missing route as NOT_FOUND on authorize and revoke', async () => {
-    const expected = { ok: false, kind: 'NOT_FOUND', reason: 'Route gone was not found on the APISIX gateway.' };
-    expect(await adapter.authorizeIngress(secret(), route('gone'), rule('192.0.2.1/32'))).toEqual(expected);
-    expect(await adapter.revokeIngress(secret(), route('gone'), rule('192.0.2.1/32'))).toEqual(expected);
-  });
-
-  it('refuses to turn a blacklist route into a whitelist route', async () => {
-    fake.state.setRoute('bl', { uri: '/bl', upstream: UPSTREAM, plugins: { 'ip-restriction': { blacklist: ['192.0.2.66/32'] } } });
-    const outcome = await adapter.authorizeIngress(secret(), route('bl'), rule('192.0.2.1/32'));
-    expect(outcome).toEqual({
-      ok: false,
-      kind: 'PROVIDER_ERROR',
-      reason: 'Route bl uses an ip-restriction blacklist; EntryGuard manages whitelists only.',
-    });
-    expect(fake.state.requestsWith('PATCH')).toHaveLength(0);
-  });
-
-  it('refuses anything wider than one address', async () => {
-    const outcome = await adapter.authorizeIngress(secret(), route('admin'), rule('0.0.0.0/0'));
-    expect(outcome).toEqual({
-      ok: false,
-      kind: 'UNSAFE',
-      reason: 'Only a single address (/32 or /128) can be opened, and "0.0.0.0/0" is not one.',
-    });
-    expect(fake.state.requests).toHaveLength(0);
-  });
-
-  it('reports a wrong key on writes as INVALID_CREDENTIALS and never leaks the key', async () => {
-    const outcome = await adapter.authorizeIngress(secret({ adminKey: 'wrong-key-000000000000' }), route('admin'), rule('192.0.2.1/32'));
-    expect(outcome).toEqual({ ok: false, kind: 'INVALID_CREDENTIALS', reason: 'APISIX refused the admin key (HTTP 401).' });
-    expectCleanReason(outcome);
-  });
-});
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

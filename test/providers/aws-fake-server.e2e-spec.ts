@@ -1,4 +1,4 @@
-import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startAwsFakeServer, type AwsFakeServer } from '../fakes/aws-fake-server';
 
 /** The adapter tests lean on the fake refusing bad signatures; prove it checks more than the key id. */
@@ -45,5 +45,43 @@ describe('AWS fake server signature checks', () => {
     });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('<Code>AuthFailure</Code>');
+  });
+
+  describe('EC2 ingress like the real service', () => {
+    const authorize = (cidrs: string[]) =>
+      client().send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: 'sg-11112222333344445',
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: cidrs.map((CidrIp) => ({ CidrIp })) }],
+        }),
+      );
+
+    it('refuses the same permission twice in one call, adding nothing', async () => {
+      await expect(authorize(['192.0.2.1/32', '192.0.2.1/32'])).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+      expect(fake.state.ingress('us-east-2', 'sg-11112222333344445')).toEqual([]);
+    });
+
+    it('enforces the rule limit atomically (default 60 per group), with AWS code and message', async () => {
+      expect(fake.state.ruleLimit).toBe(60);
+      await authorize(Array.from({ length: 59 }, (_, i) => `192.0.2.${i + 1}/32`));
+      await expect(authorize(['198.51.100.1/32', '198.51.100.2/32'])).rejects.toMatchObject({
+        name: 'RulesPerSecurityGroupLimitExceeded',
+        message: 'The maximum number of rules per security group has been reached.',
+        $metadata: { httpStatusCode: 400 },
+      });
+      expect(fake.state.ingress('us-east-2', 'sg-11112222333344445')).toHaveLength(59);
+      await authorize(['198.51.100.1/32']);
+      expect(fake.state.ingress('us-east-2', 'sg-11112222333344445')).toHaveLength(60);
+    });
+
+    it('counts calls per action, throttled ones included, until reset', async () => {
+      fake.state.throttleNext(1);
+      await expect(authorize(['192.0.2.1/32'])).rejects.toMatchObject({ name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+      await authorize(['192.0.2.1/32']);
+      await client().send(new DescribeSecurityGroupsCommand({}));
+      expect(fake.state.callCounts()).toEqual({ AuthorizeSecurityGroupIngress: 2, DescribeSecurityGroups: 1 });
+      fake.state.resetCounters();
+      expect(fake.state.callCounts()).toEqual({});
+    });
   });
 });

@@ -58,15 +58,20 @@ describe('ProvidersModule / ProviderRegistry', () => {
       kind: 'UNSUPPORTED',
       reason: `Verification for ${provider} is not supported yet`,
     });
-    expect(await adapter.authorizeIngress(secret, target, rule)).toEqual({
+    expect(await adapter.applyRules(secret, target, [rule])).toEqual({
       ok: false,
       kind: 'UNSUPPORTED',
       reason: `Opening access for ${provider} is not supported yet`,
     });
-    expect(await adapter.revokeIngress(secret, target, rule)).toEqual({
+    expect(await adapter.removeRules(secret, target, [rule.cidr])).toEqual({
       ok: false,
       kind: 'UNSUPPORTED',
       reason: `Closing access for ${provider} is not supported yet`,
+    });
+    expect(await adapter.listRules(secret, target)).toEqual({
+      ok: false,
+      kind: 'UNSUPPORTED',
+      reason: `Reading firewall rules for ${provider} is not supported yet`,
     });
   });
 

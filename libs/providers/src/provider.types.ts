@@ -65,7 +65,7 @@ export interface ResourceTarget {
 
 /** One ingress rule for one client address. */
 export interface IngressRule {
-  /** A single address as CIDR: a.b.c.d/32 or an IPv6 /128. */
+  /** A single address (a.b.c.d/32, IPv6 /128) or a static rule's network (at least /8 or /32, no host bits). */
   cidr: string;
   /** Shown on the provider side, e.g. "EntryGuard session 3f2a...". */
   description: string;
@@ -80,11 +80,16 @@ export const PROVIDER_FAILURE_KINDS = [
   'UNREACHABLE',
   'UNSAFE',
   'UNSUPPORTED',
+  /** The firewall is full (AWS RulesPerSecurityGroupLimitExceeded): permanent, the provider's reason in `reason`. */
+  'LIMIT_EXCEEDED',
   'PROVIDER_ERROR',
 ] as const;
 export type ProviderFailureKind = (typeof PROVIDER_FAILURE_KINDS)[number];
 
-/** Failures that say nothing about the keys or the resource: the provider could not be asked. */
+/**
+ * Failures that say nothing about the keys or the resource: the provider could not be asked
+ * (throttled, too slow, unreachable, or a 5xx the provider documents as retryable). Everything else is permanent.
+ */
 const TRANSIENT_KINDS: ReadonlySet<ProviderFailureKind> = new Set(['THROTTLED', 'TIMEOUT', 'UNREACHABLE']);
 
 export function isTransientFailure(outcome: ProviderOutcome): boolean {
@@ -97,6 +102,18 @@ export function isTransientFailure(outcome: ProviderOutcome): boolean {
  */
 export type ProviderOutcome = { ok: true; detail?: string } | { ok: false; kind: ProviderFailureKind; reason: string };
 
+/** One EntryGuard rule on a firewall: an address or network as CIDR and the description it carries (AWS) or null (APISIX has none). */
+export interface FirewallRule {
+  cidr: string;
+  description: string | null;
+  /**
+   * AWS with several ports only: set (true) when the address is open on some of the resource's
+   * ports but not all of them. `applyRules` adds the missing ports; `removeRules` removes the rest.
+   */
+  partial?: true;
+}
+export type RuleListOutcome = { ok: true; rules: FirewallRule[] } | Extract<ProviderOutcome, { ok: false }>;
+
 export interface CloudProviderAdapter {
   readonly provider: ProviderName;
   /** Present only where the provider can deactivate keys through its API (§19). */
@@ -105,10 +122,24 @@ export interface CloudProviderAdapter {
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome>;
   /** The resource exists and these keys may read it. */
   verifyResource(secret: CredentialSecret, target: ResourceTarget): Promise<ProviderOutcome>;
-  /** Idempotent: a rule already present is success. */
-  authorizeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome>;
-  /** Idempotent: a rule already absent is success. */
-  revokeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome>;
+  /**
+   * Adds every rule in one provider call where the provider allows it. Idempotent: rules already
+   * present are success (AWS: on InvalidPermission.Duplicate read the group and add only the
+   * missing ones). One attempt: a throttled or slow call comes back as THROTTLED or TIMEOUT at once.
+   */
+  applyRules(secret: CredentialSecret, target: ResourceTarget, rules: IngressRule[]): Promise<ProviderOutcome>;
+  /**
+   * Removes every rule given by address, in one call where possible. Idempotent: absent rules are
+   * success, whatever form AWS answers in (error NotFound, Return=false + UnknownIpPermissionSet, silent).
+   */
+  removeRules(secret: CredentialSecret, target: ResourceTarget, cidrs: string[]): Promise<ProviderOutcome>;
+  /**
+   * The resource's current rules that match its protocol and ports (AWS) or its ip-restriction
+   * whitelist (APISIX, without the deny-all placeholder): for reconcile. Rules of other
+   * protocols/ports are not returned. Single addresses come back in canonical form (a.b.c.d/32,
+   * compressed lower-case IPv6 /128); wider entries someone else added come back as written.
+   */
+  listRules(secret: CredentialSecret, target: ResourceTarget): Promise<RuleListOutcome>;
 }
 
 /** The outcome of deactivating a key at the provider: which key, never its secret. */

@@ -6,9 +6,13 @@ export interface ProvidersOptions {
   awsEndpointUrl?: string;
   /** Send IAM calls here (AWS_ENDPOINT_URL_IAM); defaults to awsEndpointUrl. */
   awsIamEndpointUrl?: string;
-  /** Upper bound for one HTTP call to a provider. Default 8000 ms. */
+  /** Upper bound for one HTTP call to a provider (a call that takes longer is TIMEOUT). Default 8000 ms. */
   timeoutMs?: number;
-  /** Extra attempts after AWS throttles a call (so 2 means 3 attempts in all). Default 2. */
+  /**
+   * Extra attempts after AWS throttles a verification or key-revocation call (so 2 means 3
+   * attempts in all). Default 2. Rule changes (applyRules, removeRules, listRules) make one
+   * attempt: the engine owns their retries.
+   */
   throttleRetries?: number;
   /** First back-off delay after throttling; it doubles on each further attempt. Default 200 ms. */
   retryBaseDelayMs?: number;

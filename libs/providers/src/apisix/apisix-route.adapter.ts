@@ -6,16 +6,14 @@ import type {
   IngressRule,
   ProviderOutcome,
   ResourceTarget,
+  RuleListOutcome,
 } from '../provider.types';
-import { parseSingleAddressCidr, sameIngressEntry, type SingleAddressCidr } from '../shared/ingress-cidr.util';
+import { parseIngressCidr, sameIngressEntry, type IngressCidr } from '../shared/ingress-cidr.util';
 import { KeyedMutex } from '../shared/keyed-mutex';
-import { fail, quoteProviderMessage, succeed, withoutSecrets, type ProviderFailure } from '../shared/provider-outcome.util';
-import { fetch, type Response } from 'undici';
-import { AdminUrlGuard } from './apisix-url.guard';
-import { OutboundAddressPolicy } from '../shared/outbound-address.policy';
+import { fail, succeed, withoutSecrets, type ProviderFailure } from '../shared/provider-outcome.util';
+import { ApisixAdminClient, ROUTES_PATH, routePath, type Session } from './apisix-admin.client';
 
-/** Shipped in APISIX's sample config; anyone on the internet can use it, so a gateway with it is open. */
-export const APISIX_DEFAULT_ADMIN_KEY = 'edd1c9f034335f136f87ad84b625c8f1';
+export { APISIX_DEFAULT_ADMIN_KEY } from './apisix-admin.client';
 
 /**
  * APISIX rejects an empty ip-restriction whitelist (minItems 1), and deleting the plugin would
@@ -25,29 +23,22 @@ export const APISIX_DEFAULT_ADMIN_KEY = 'edd1c9f034335f136f87ad84b625c8f1';
  */
 export const APISIX_DENY_ALL_PLACEHOLDER = '255.255.255.255/32';
 
-const ROUTES_PATH = '/apisix/admin/routes';
-const ROUTE_ID = /^(?!\.+$)[A-Za-z0-9_.-]{1,64}$/;
-
-interface Session {
-  origin: string;
-  basePath: string;
-  adminKey: string;
-}
-type Reply = { ok: true; status: number; body: unknown } | { ok: false; outcome: ProviderFailure };
-type Route = { plugins?: Record<string, unknown> } & Record<string, unknown>;
-
+/**
+ * APISIX routes: the ip-restriction whitelist is the firewall. Each edit reads the route and
+ * writes the whole new whitelist in one PATCH; nothing else on the route is touched.
+ */
 export class ApisixRouteAdapter implements CloudProviderAdapter {
   readonly provider = 'APISIX' as const;
   private readonly locks = new KeyedMutex();
-  private readonly urlGuard: AdminUrlGuard;
+  private readonly client: ApisixAdminClient;
 
-  constructor(private readonly options: ResolvedProvidersOptions) {
-    this.urlGuard = new AdminUrlGuard(new OutboundAddressPolicy(options.allowedNetworks), options.resolveHost);
+  constructor(options: ResolvedProvidersOptions) {
+    this.client = new ApisixAdminClient(options);
   }
 
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome> {
     return this.guard(secret, async (session) => {
-      const reply = await this.send(session, 'GET', ROUTES_PATH);
+      const reply = await this.client.send(session, 'GET', ROUTES_PATH);
       if (!reply.ok) {
         return reply.outcome;
       }
@@ -61,27 +52,34 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
 
   verifyResource(secret: CredentialSecret, target: ResourceTarget): Promise<ProviderOutcome> {
     return this.guard(secret, async (session) => {
-      const route = await this.readRoute(session, target.resourceIdentifier);
+      const route = await this.client.readRoute(session, target.resourceIdentifier);
       return route.ok ? succeed(`Route ${target.resourceIdentifier} exists.`) : route.outcome;
     });
   }
 
-  authorizeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome> {
-    return this.editWhitelist(secret, target, rule, (list, cidr) => {
-      if (list?.some((entry) => sameIngressEntry(entry, cidr))) {
-        return null;
-      }
-      return [...(list ?? []).filter((entry) => entry !== APISIX_DENY_ALL_PLACEHOLDER), cidr.cidr];
-    });
+  applyRules(secret: CredentialSecret, target: ResourceTarget, rules: IngressRule[]): Promise<ProviderOutcome> {
+    return this.editWhitelist(
+      secret,
+      target,
+      (rules ?? []).map((rule) => rule?.cidr),
+      'opened',
+      (list, cidrs) => {
+        const missing = cidrs.filter((cidr) => !list?.some((entry) => sameIngressEntry(entry, cidr)));
+        if (missing.length === 0) {
+          return null;
+        }
+        return [...(list ?? []).filter((entry) => !isPlaceholder(entry)), ...missing.map((cidr) => cidr.cidr)];
+      },
+    );
   }
 
-  revokeIngress(secret: CredentialSecret, target: ResourceTarget, rule: IngressRule): Promise<ProviderOutcome> {
-    return this.editWhitelist(secret, target, rule, (list, cidr) => {
-      // No whitelist means this address was never added by us; there is nothing to take away.
+  removeRules(secret: CredentialSecret, target: ResourceTarget, cidrs: string[]): Promise<ProviderOutcome> {
+    return this.editWhitelist(secret, target, cidrs ?? [], 'removed', (list, gone) => {
+      // No whitelist means these addresses were never added by us; there is nothing to take away.
       if (!list) {
         return null;
       }
-      const remaining = list.filter((entry) => !sameIngressEntry(entry, cidr));
+      const remaining = list.filter((entry) => !gone.some((cidr) => sameIngressEntry(entry, cidr)));
       if (remaining.length === list.length) {
         return null;
       }
@@ -89,39 +87,57 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
     });
   }
 
+  /** The route's whitelist without the deny-all placeholder; single addresses in canonical form. */
+  listRules(secret: CredentialSecret, target: ResourceTarget): Promise<RuleListOutcome> {
+    return this.guard(secret, async (session): Promise<RuleListOutcome> => {
+      const current = await this.readWhitelist(session, target.resourceIdentifier);
+      if (!current.ok) {
+        return current.outcome;
+      }
+      const cidrs = new Set((current.list ?? []).filter((entry) => !isPlaceholder(entry)).map((e) => parseIngressCidr(e)?.cidr ?? e));
+      return { ok: true, rules: [...cidrs].map((cidr) => ({ cidr, description: null })) };
+    });
+  }
+
   /**
-   * Read the route, compute the new whitelist, write it back. `edit` returns null when the route
-   * already says what we want, which keeps both directions idempotent without a write.
-   * The lock covers concurrent sessions in this process; APISIX has no compare-and-set, so a
-   * writer in another process could still interleave.
+   * Read the route, compute the new whitelist, write it back in one PATCH. `edit` returns null
+   * when the route already says what we want, which keeps both directions idempotent without a
+   * write. The lock covers concurrent calls in this process; APISIX has no compare-and-set, so
+   * across processes the engine serializes edits of one route (a PostgreSQL advisory lock).
    */
   private editWhitelist(
     secret: CredentialSecret,
     target: ResourceTarget,
-    rule: IngressRule,
-    edit: (list: string[] | null, cidr: SingleAddressCidr) => string[] | null,
+    raw: string[],
+    verb: 'opened' | 'removed',
+    edit: (list: string[] | null, cidrs: IngressCidr[]) => string[] | null,
   ): Promise<ProviderOutcome> {
     return this.guard(secret, async (session) => {
-      const cidr = parseSingleAddressCidr(rule.cidr);
-      if (!cidr) {
-        return fail('UNSAFE', `Only a single address (/32 or /128) can be opened, and "${rule.cidr}" is not one.`);
+      const cidrs: IngressCidr[] = [];
+      for (const entry of raw) {
+        const cidr = parseIngressCidr(entry);
+        if (!cidr) {
+          return fail(
+            'UNSAFE',
+            `Only a single address, or a network of at least /8 (IPv4) or /32 (IPv6) with no host bits, can be ${verb}, and "${String(entry).slice(0, 64)}" is neither.`,
+          );
+        }
+        cidrs.push(cidr);
+      }
+      if (cidrs.length === 0) {
+        return succeed(verb === 'opened' ? 'No rules to add.' : 'No rules to remove.');
       }
       const routeId = target.resourceIdentifier;
       return this.locks.run(`${session.origin}${session.basePath}|${routeId}`, async () => {
-        const route = await this.readRoute(session, routeId);
-        if (!route.ok) {
-          return route.outcome;
+        const current = await this.readWhitelist(session, routeId);
+        if (!current.ok) {
+          return current.outcome;
         }
-        const plugin = route.value.plugins?.['ip-restriction'] as { whitelist?: unknown; blacklist?: unknown } | undefined;
-        if (plugin && plugin.blacklist !== undefined && plugin.whitelist === undefined) {
-          return fail('PROVIDER_ERROR', `Route ${routeId} uses an ip-restriction blacklist; EntryGuard manages whitelists only.`);
-        }
-        const list = Array.isArray(plugin?.whitelist) ? plugin.whitelist.filter((e): e is string => typeof e === 'string') : null;
-        const whitelist = edit(list, cidr);
+        const whitelist = edit(current.list, cidrs);
         if (whitelist === null) {
           return succeed(`Route ${routeId} already has the wanted whitelist.`);
         }
-        const reply = await this.send(session, 'PATCH', routePath(routeId), { plugins: { 'ip-restriction': { whitelist } } });
+        const reply = await this.client.send(session, 'PATCH', routePath(routeId), { plugins: { 'ip-restriction': { whitelist } } });
         if (!reply.ok) {
           return reply.outcome;
         }
@@ -133,137 +149,43 @@ export class ApisixRouteAdapter implements CloudProviderAdapter {
     });
   }
 
-  private async readRoute(
+  /** The route's ip-restriction whitelist (null when it has none); a blacklist route is refused. */
+  private async readWhitelist(
     session: Session,
     routeId: string,
-  ): Promise<{ ok: true; value: Route } | { ok: false; outcome: ProviderFailure }> {
-    if (typeof routeId !== 'string' || !ROUTE_ID.test(routeId)) {
-      return { ok: false, outcome: fail('NOT_FOUND', `"${String(routeId).slice(0, 64)}" is not a valid APISIX route id.`) };
+  ): Promise<{ ok: true; list: string[] | null } | { ok: false; outcome: ProviderFailure }> {
+    const route = await this.client.readRoute(session, routeId);
+    if (!route.ok) {
+      return route;
     }
-    const reply = await this.send(session, 'GET', routePath(routeId));
-    if (!reply.ok) {
-      return reply;
+    const plugin = route.value.plugins?.['ip-restriction'] as { whitelist?: unknown; blacklist?: unknown } | undefined;
+    if (plugin && plugin.blacklist !== undefined && plugin.whitelist === undefined) {
+      return {
+        ok: false,
+        outcome: fail('PROVIDER_ERROR', `Route ${routeId} uses an ip-restriction blacklist; EntryGuard manages whitelists only.`),
+      };
     }
-    if (reply.status === 404) {
-      return { ok: false, outcome: fail('NOT_FOUND', `Route ${routeId} was not found on the APISIX gateway.`) };
-    }
-    // v3 answers { key, value }; v2 wrapped it as { node: { key, value } }.
-    const body = reply.body as { value?: unknown; node?: { value?: unknown } } | null;
-    const value = body?.value ?? body?.node?.value;
-    if (!value || typeof value !== 'object') {
-      return { ok: false, outcome: fail('PROVIDER_ERROR', `APISIX answered for route ${routeId}, but without the route.`) };
-    }
-    return { ok: true, value: value as Route };
-  }
-
-  /** One Admin API call. 2xx and 404 come back to the caller; everything else ends here. */
-  private async send(session: Session, method: string, path: string, body?: unknown): Promise<Reply> {
-    const url = new URL(`${session.origin}${session.basePath}${path}`);
-    // The guard vetted this origin only; a path must never be able to move the call elsewhere.
-    if (url.origin !== session.origin) {
-      return refuse('UNSAFE', 'The APISIX admin URL could not be combined safely with the API path.');
-    }
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          'X-API-KEY': session.adminKey,
-          Accept: 'application/json',
-          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        // A redirect could carry the admin key to a host the URL guard never checked.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        dispatcher: this.urlGuard.agent,
-      });
-      if (response.status >= 300 && response.status < 400) {
-        await response.body?.cancel();
-        return refuse(
-          'PROVIDER_ERROR',
-          `The APISIX admin URL answered with a redirect (HTTP ${response.status}); EntryGuard follows no redirects, so give the final admin URL.`,
-        );
-      }
-      text = await response.text();
-    } catch (error) {
-      return { ok: false, outcome: this.transportFailure(error) };
-    }
-
-    const status = response.status;
-    const parsed = parseJson(text);
-    if (status === 401 || status === 403) {
-      return refuse('INVALID_CREDENTIALS', `APISIX refused the admin key (HTTP ${status}).`);
-    }
-    if (status === 429) {
-      return refuse('THROTTLED', 'APISIX is rate limiting the Admin API; try again shortly.');
-    }
-    if (status >= 500) {
-      return refuse('PROVIDER_ERROR', `APISIX had an internal error (HTTP ${status}); try again later.`);
-    }
-    if (status >= 400 && status !== 404) {
-      // Only an APISIX-shaped answer is quoted, and only its short, URL-free message (§18).
-      const message = quoteProviderMessage((parsed as { error_msg?: unknown } | null)?.error_msg);
-      return refuse('PROVIDER_ERROR', `APISIX rejected the request (HTTP ${status})${message ? `: ${message}` : '.'}`);
-    }
-    return { ok: true, status, body: parsed };
-  }
-
-  private transportFailure(error: unknown): ProviderFailure {
-    const err = error as { name?: string; cause?: { code?: string; name?: string } } | undefined;
-    if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.cause?.name === 'ConnectTimeoutError') {
-      return fail('TIMEOUT', `APISIX did not answer within ${this.options.timeoutMs} ms.`);
-    }
-    if (AdminUrlGuard.isConnectRefusal(error)) {
-      return fail('UNSAFE', 'The APISIX admin host now resolves to an address EntryGuard does not call (outbound policy).');
-    }
-    const what = err?.cause?.code === 'ECONNREFUSED' ? 'the connection was refused' : 'the network failed';
-    return fail('UNREACHABLE', `Could not reach the APISIX Admin API: ${what}.`);
+    const list = Array.isArray(plugin?.whitelist) ? plugin.whitelist.filter((e): e is string => typeof e === 'string') : null;
+    return { ok: true, list };
   }
 
   /** Checks shared by every call, then the work, with any secret scrubbed from the outcome. */
-  private async guard(secret: CredentialSecret, work: (session: Session) => Promise<ProviderOutcome>): Promise<ProviderOutcome> {
+  private async guard<T extends ProviderOutcome | RuleListOutcome>(
+    secret: CredentialSecret,
+    work: (session: Session) => Promise<T>,
+  ): Promise<T> {
     const data = (secret?.provider === 'APISIX' ? secret.data : {}) as Partial<ApisixAdminKeyData>;
-    let outcome: ProviderOutcome;
+    let outcome: T;
     try {
-      outcome = await this.run(data, work);
+      const opened = await this.client.open(data);
+      outcome = opened.ok ? await work(opened.session) : (opened.outcome as T);
     } catch {
-      outcome = fail('PROVIDER_ERROR', 'The APISIX call failed unexpectedly.');
+      outcome = fail('PROVIDER_ERROR', 'The APISIX call failed unexpectedly.') as T;
     }
     return withoutSecrets(outcome, [data.adminKey]);
   }
-
-  private async run(data: Partial<ApisixAdminKeyData>, work: (session: Session) => Promise<ProviderOutcome>): Promise<ProviderOutcome> {
-    if (typeof data.adminUrl !== 'string' || typeof data.adminKey !== 'string' || !data.adminKey) {
-      return fail('INVALID_CREDENTIALS', 'The credential is not a complete APISIX admin key (adminUrl and adminKey).');
-    }
-    if (data.adminKey === APISIX_DEFAULT_ADMIN_KEY) {
-      return fail(
-        'UNSAFE',
-        "This gateway uses APISIX's well-known default admin key; change it in APISIX's config (deployment.admin.admin_key) and save the new key here.",
-      );
-    }
-    const guarded = await this.urlGuard.check(data.adminUrl);
-    if (!guarded.ok) {
-      return guarded.outcome;
-    }
-    return work({ origin: guarded.origin, basePath: guarded.basePath, adminKey: data.adminKey });
-  }
 }
 
-function routePath(routeId: string): string {
-  return `${ROUTES_PATH}/${encodeURIComponent(routeId)}`;
-}
-
-function refuse(kind: ProviderFailure['kind'], reason: string): Reply {
-  return { ok: false, outcome: fail(kind, reason) };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : null;
-  } catch {
-    return null;
-  }
+function isPlaceholder(entry: string): boolean {
+  return parseIngressCidr(entry)?.cidr === APISIX_DENY_ALL_PLACEHOLDER;
 }

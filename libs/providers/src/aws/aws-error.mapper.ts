@@ -43,6 +43,8 @@ const THROTTLING = new Set([
   'BandwidthLimitExceeded',
   'SlowDown',
 ]);
+/** AWS's documented server-side errors: the request was not handled, and may be sent again. */
+const UNAVAILABLE = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException']);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -83,26 +85,38 @@ function classify(err: Record<string, unknown>, code: string | undefined, contex
   if (code && MISSING.has(code)) {
     return final('NOT_FOUND', `Security group ${context.groupId} was not found in region ${context.region}.`);
   }
+  if (code === 'RulesPerSecurityGroupLimitExceeded') {
+    const message = quoteProviderMessage(err.message);
+    return final(
+      'LIMIT_EXCEEDED',
+      `Security group ${context.groupId} has no room for more inbound rules (${code}${message ? `: ${message}` : ''}).`,
+    );
+  }
   if (code && THROTTLING.has(code)) {
     return {
       retryable: true,
       outcome: fail('THROTTLED', `AWS kept throttling requests after ${context.attempts} attempt(s); try again shortly.`),
     };
   }
-  if ((code && TIMEOUT_NAMES.has(code)) || err.code === 'ETIMEDOUT' || network === 'ETIMEDOUT') {
-    return final('TIMEOUT', `AWS did not answer within ${context.timeoutMs} ms.`);
-  }
+  // Before the timeout names: the SDK reports a reset connection ("socket hang up") as a TimeoutError.
   if (network && NETWORK_CODES.has(network)) {
     const what = network === 'ECONNREFUSED' ? 'the connection was refused' : 'the network failed';
     return final('UNREACHABLE', `Could not reach the AWS ${context.service.toUpperCase()} endpoint: ${what}.`);
+  }
+  if ((code && TIMEOUT_NAMES.has(code)) || err.code === 'ETIMEDOUT' || network === 'ETIMEDOUT') {
+    return final('TIMEOUT', `AWS did not answer within ${context.timeoutMs} ms.`);
   }
   if (code === 'InvalidRegion' || code === 'UnknownEndpoint') {
     return final('PROVIDER_ERROR', `AWS does not know the region "${context.region}".`);
   }
 
   const status = (err.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode;
-  if (status !== undefined && status >= 500) {
-    return final('PROVIDER_ERROR', `AWS had an internal error while running ${context.action}; try again later.`);
+  if ((code && UNAVAILABLE.has(code)) || (status !== undefined && status >= 500)) {
+    // Transient by AWS's own documentation: the call was not handled, the next one may be.
+    return final(
+      'UNREACHABLE',
+      `AWS could not handle ${context.action} just now (${status !== undefined ? `HTTP ${status}` : code}); try again later.`,
+    );
   }
   if (code && status !== undefined) {
     const message = quoteProviderMessage(err.message);
@@ -136,5 +150,9 @@ function networkCode(err: Record<string, unknown>): string | undefined {
     return nested.code;
   }
   const quoted = typeof err.message === 'string' ? /\b(E[A-Z_]{3,})\b/.exec(err.message) : null;
-  return quoted?.[1];
+  if (quoted) {
+    return quoted[1];
+  }
+  // Node's words for a connection the other side reset, when the wrapper kept only the message.
+  return typeof err.message === 'string' && /socket hang up/i.test(err.message) ? 'ECONNRESET' : undefined;
 }

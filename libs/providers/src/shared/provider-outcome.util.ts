@@ -1,4 +1,4 @@
-import type { ProviderFailureKind, ProviderOutcome } from '../provider.types';
+import type { ProviderFailureKind, ProviderOutcome, RuleListOutcome } from '../provider.types';
 
 export type ProviderFailure = Extract<ProviderOutcome, { ok: false }>;
 
@@ -14,7 +14,7 @@ export function fail(kind: ProviderFailureKind, reason: string): ProviderFailure
  * Last line of defence: some reasons quote a provider's own message, and a provider could echo
  * request input back. Whatever happens upstream, a secret never leaves in a reason.
  */
-export function withoutSecrets(outcome: ProviderOutcome, secrets: Array<string | undefined>): ProviderOutcome {
+export function withoutSecrets<T extends ProviderOutcome | RuleListOutcome>(outcome: T, secrets: Array<string | undefined>): T {
   if (outcome.ok) {
     return outcome;
   }
@@ -25,7 +25,7 @@ export function withoutSecrets(outcome: ProviderOutcome, secrets: Array<string |
       reason = withoutCutOffPrefix(reason.split(secret).join('[redacted]'), secret);
     }
   }
-  return reason === outcome.reason ? outcome : { ...outcome, reason };
+  return reason === outcome.reason ? outcome : ({ ...outcome, reason } as T);
 }
 
 /** A quoted message cut short ("…") may end in the first characters of a secret: drop them too. */

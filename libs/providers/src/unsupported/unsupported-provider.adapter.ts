@@ -1,5 +1,5 @@
-import type { CloudProviderAdapter, ProviderName, ProviderOutcome } from '../provider.types';
-import { fail } from '../shared/provider-outcome.util';
+import type { CloudProviderAdapter, ProviderName, ProviderOutcome, RuleListOutcome } from '../provider.types';
+import { fail, type ProviderFailure } from '../shared/provider-outcome.util';
 
 /**
  * Stands in for providers whose API calls are not built yet. It says so on every call rather
@@ -16,15 +16,19 @@ export class UnsupportedProviderAdapter implements CloudProviderAdapter {
     return this.unsupported('Verification');
   }
 
-  authorizeIngress(): Promise<ProviderOutcome> {
+  applyRules(): Promise<ProviderOutcome> {
     return this.unsupported('Opening access');
   }
 
-  revokeIngress(): Promise<ProviderOutcome> {
+  removeRules(): Promise<ProviderOutcome> {
     return this.unsupported('Closing access');
   }
 
-  private async unsupported(what: string): Promise<ProviderOutcome> {
+  listRules(): Promise<RuleListOutcome> {
+    return this.unsupported('Reading firewall rules');
+  }
+
+  private async unsupported(what: string): Promise<ProviderFailure> {
     return fail('UNSUPPORTED', `${what} for ${this.provider} is not supported yet`);
   }
 }
