@@ -10,6 +10,10 @@ const esmPackages = [
   'uint8array-extras',
   '@borewit/text-codec',
   'content-disposition',
+  // otplib (TOTP, §11) ships CommonJS, but its Base32 and HMAC plugins load these ESM-only packages.
+  '@otplib',
+  '@scure/base',
+  '@noble/hashes',
 ];
 
 const swc = [
@@ -27,7 +31,7 @@ const swc = [
 ];
 
 const moduleNameMapper = {
-  '^@app/(common|database|auth|audit|resources|providers|users|jobs|mail)$': '<rootDir>/libs/$1/src',
+  '^@app/(common|database|auth|audit|resources|providers|users|jobs|mail|access|sessions|static-ip-rules|api-keys)$': '<rootDir>/libs/$1/src',
 };
 
 const shared = {

@@ -14,6 +14,11 @@ describe('ESM dependencies load under Jest', () => {
     expect(typeof PGlite).toBe('function');
   });
 
+  it('otplib (TOTP), whose Base32 and HMAC plugins load @scure/base and @noble/hashes', async () => {
+    const { generateSecret, generateSync } = await import('otplib');
+    expect(generateSync({ secret: generateSecret() })).toMatch(/^\d{6}$/);
+  });
+
   it('@nestjs/core and @nestjs/platform-fastify', async () => {
     const core = await import('@nestjs/core');
     const fastify = await import('@nestjs/platform-fastify');

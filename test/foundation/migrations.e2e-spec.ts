@@ -17,17 +17,28 @@ describe('migrations', () => {
       await dataSource.initialize();
       const applied = await tables();
       expect(applied).toEqual([
+        'access_grants',
+        'api_keys',
         'audit_logs',
         'credentials',
+        'idempotency_keys',
         'jobs',
+        'mfa_recovery_codes',
         'migrations',
         'organization_settings',
         'organizations',
         'refresh_tokens',
+        'resource_health_events',
+        'resource_sync',
         'resources',
         'role_resources',
         'role_users',
         'roles',
+        'session_rules',
+        'sessions',
+        'static_ip_rule_resources',
+        'static_ip_rules',
+        'user_mfa',
         'user_tokens',
         'users',
       ]);

@@ -9,8 +9,10 @@ const PUBLIC_PATHS = [
   /\/auth\/login$/,
   /\/auth\/refresh$/,
   /\/auth\/logout$/,
+  /\/auth\/verify-mfa$/,
   /\/auth\/(set-password|forgot-password|reset-password|change-expired-password)$/,
   /\/health\/[^/]+$/,
+  /\/detect-ip$/,
 ];
 const ENVELOPE_REF = '#/components/schemas/ErrorEnvelopeDto';
 const COMMITTED = join(__dirname, '..', '..', 'openapi.json');

@@ -34,9 +34,12 @@ const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_REGISTER_PER_HOUR: '100000',
   RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
   RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR: '100000',
+  RATE_LIMIT_MFA_PER_MINUTE: '100000',
   JOBS_ENABLED: 'false',
   DB_POOL_SIZE: '10',
   PROVIDER_TIMEOUT_MS: '3000',
+  // No test talks to real AWS: a spec without a fake sends its AWS calls to a closed loopback port.
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   // The provider fakes listen on loopback, which the outbound policy refuses unless allowed (§18).
   PROVIDER_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
 };

@@ -65,6 +65,18 @@ export async function orgRows(t: TestApp, organizationId: string): Promise<Recor
     role_users: 'SELECT * FROM role_users WHERE organization_id = $1 ORDER BY role_id, user_id',
     role_resources: 'SELECT * FROM role_resources WHERE organization_id = $1 ORDER BY role_id, resource_id',
     organization_settings: 'SELECT * FROM organization_settings WHERE organization_id = $1',
+    api_keys: 'SELECT * FROM api_keys WHERE organization_id = $1 ORDER BY id',
+    sessions: 'SELECT * FROM sessions WHERE organization_id = $1 ORDER BY id',
+    session_rules: 'SELECT * FROM session_rules WHERE organization_id = $1 ORDER BY id',
+    access_grants: 'SELECT * FROM access_grants WHERE organization_id = $1 ORDER BY id',
+    static_ip_rules: 'SELECT * FROM static_ip_rules WHERE organization_id = $1 ORDER BY id',
+    static_ip_rule_resources: 'SELECT * FROM static_ip_rule_resources WHERE organization_id = $1 ORDER BY id',
+    resource_sync: 'SELECT * FROM resource_sync WHERE organization_id = $1 ORDER BY resource_id',
+    idempotency_keys: 'SELECT * FROM idempotency_keys WHERE organization_id = $1 ORDER BY user_id, operation, key',
+    user_tokens: 'SELECT * FROM user_tokens WHERE organization_id = $1 ORDER BY id',
+    user_mfa: 'SELECT * FROM user_mfa WHERE organization_id = $1 ORDER BY user_id',
+    mfa_recovery_codes: 'SELECT * FROM mfa_recovery_codes WHERE organization_id = $1 ORDER BY id',
+    resource_health_events: 'SELECT * FROM resource_health_events WHERE organization_id = $1 ORDER BY id',
     audit_not_failure: `SELECT * FROM audit_logs WHERE organization_id = $1 AND result <> 'FAILURE' ORDER BY id`,
   };
   for (const [table, sql] of Object.entries(queries)) {
@@ -76,15 +88,42 @@ export async function orgRows(t: TestApp, organizationId: string): Promise<Recor
   return out;
 }
 
+/** Every table dbFingerprint covers (audit_logs apart): a new table belongs here. */
+export const FINGERPRINT_TABLES = [
+  'organizations',
+  'users',
+  'refresh_tokens',
+  'credentials',
+  'resources',
+  'roles',
+  'api_keys',
+  'sessions',
+  'static_ip_rules',
+  'access_grants',
+  'role_users',
+  'role_resources',
+  'organization_settings',
+  'session_rules',
+  'static_ip_rule_resources',
+  'idempotency_keys',
+  'resource_sync',
+  'resource_health_events',
+  'user_tokens',
+  'user_mfa',
+  'mfa_recovery_codes',
+  'jobs',
+];
+
 /**
  * A fingerprint of the whole (private) database: row count and md5 of every row of every
  * table, except audit_logs, where only the rows that are not FAILURE count (refusals may add those).
+ * Rows are ordered by their own text, so tables without an `id` column count too.
  */
 export async function dbFingerprint(t: TestApp): Promise<Record<string, string>> {
   const part = (table: string, where = 'true') =>
-    `(SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), ',' ORDER BY x.id)), '-') FROM ${table} x WHERE ${where}) AS ${table}`;
+    `(SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), ',' ORDER BY md5(x::text))), '-') FROM ${table} x WHERE ${where}) AS ${table}`;
   const { rows } = await t.db.query(
-    `SELECT ${['organizations', 'users', 'refresh_tokens', 'credentials', 'resources', 'roles'].map((table) => part(table)).join(', ')}, ${part('audit_logs', `x.result <> 'FAILURE'`)}`,
+    `SELECT ${FINGERPRINT_TABLES.map((table) => part(table)).join(', ')}, ${part('audit_logs', `x.result <> 'FAILURE'`)}`,
   );
   return rows[0];
 }

@@ -30,6 +30,9 @@ const KINDS: Record<string, { code: string; message: (id: string) => string }> =
   resources: { code: 'RESOURCE_NOT_FOUND', message: (id) => `Resource with ID ${id} not found` },
   users: { code: 'USER_NOT_FOUND', message: (id) => `User with ID ${id} not found` },
   roles: { code: 'ROLE_NOT_FOUND', message: (id) => `Role with ID ${id} not found` },
+  'api-keys': { code: 'API_KEY_NOT_FOUND', message: (id) => `API key with ID ${id} not found` },
+  sessions: { code: 'SESSION_NOT_FOUND', message: (id) => `Session with ID ${id} not found` },
+  'static-ip-rules': { code: 'STATIC_IP_RULE_NOT_FOUND', message: (id) => `Static IP rule with ID ${id} not found` },
 };
 
 /** Path parameters besides {id}: always org A's own object, so the {id} alone decides the answer. */
@@ -67,6 +70,15 @@ const VALID_BODIES: Record<string, (ctx: Ctx) => Record<string, unknown>> = {
   createRole: () => ({ name: uniqueName('Role'), description: 'Developers', maxSessionDurationHours: 8 }),
   updateRole: () => ({ name: uniqueName('Renamed role'), description: null, maxSessionDurationHours: 4 }),
   updateOrganizationSettings: () => ({ passwordMinLength: 10, passwordExpirationDays: 90 }),
+  startSession: (ctx) => ({ ipv4Address: '203.0.113.1', resourceIds: [ctx.aResource], durationHours: 1 }),
+  extendSession: () => ({ additionalHours: 1 }),
+  createStaticIpRule: (ctx) => ({ label: uniqueName('Office'), ipAddress: '198.51.100.0/24', resourceIds: [ctx.aResource] }),
+  createApiKey: () => ({
+    name: uniqueName('Key'),
+    description: 'CI',
+    scopes: ['sessions:read', 'audit:read'],
+    expiresAt: '2999-01-01T00:00:00Z',
+  }),
 };
 
 function segment(path: string): string {
@@ -126,13 +138,40 @@ describe('security: tenant isolation and roles over every documented operation',
     const bUser = await create(b, '/users', { email: `b-user-${randomId().slice(0, 8)}@example.test` });
     const aRole = await create(a, '/roles', { name: uniqueName('Role') });
     const bRole = await create(b, '/roles', { name: uniqueName('Role') });
+    const aKey = await create(a, '/api-keys', { name: uniqueName('Key'), scopes: ['resources:read'] });
+    const bKey = await create(b, '/api-keys', { name: uniqueName('Key'), scopes: ['resources:read'] });
+    // Sessions on active resources (no provider call: jobs are off), A's marked applied so it can be extended.
+    // A's are on a resource of their own: a held resource cannot be retargeted (RESOURCE_IN_USE).
+    const aHeld = await create(a, '/resources', awsResourceBody(aCredential));
+    await t.db.query(`UPDATE resources SET is_active = true WHERE id = ANY($1)`, [[aHeld, bResource]]);
+    const aSession = await create(a, '/sessions', { ipv4Address: '203.0.113.2', resourceIds: [aHeld] });
+    const bSession = await create(b, '/sessions', { ipv4Address: '203.0.113.3', resourceIds: [bResource] });
+    await t.db.query(`UPDATE sessions SET status = 'ACTIVE' WHERE id = $1`, [aSession]);
+    const aRule = await create(a, '/static-ip-rules', { label: 'A office', ipAddress: '198.51.100.0/24', resourceIds: [aHeld] });
+    const bRule = await create(b, '/static-ip-rules', { label: 'B office', ipAddress: '198.51.100.0/24', resourceIds: [bResource] });
     // B's role holds B's user and resource: a foreign unassign must not reach them.
     expect((await b.admin.post(`/roles/${bRole}/users/${bUser}`)).status).toBe(200);
     expect((await b.admin.post(`/roles/${bRole}/resources/${bResource}`)).status).toBe(200);
-    Object.assign(aIds, { credentials: [aCredential], resources: [aResource], users: [aUser], roles: [aRole] });
+    Object.assign(aIds, {
+      credentials: [aCredential],
+      resources: [aResource],
+      users: [aUser],
+      roles: [aRole],
+      'api-keys': [aKey],
+      sessions: [aSession],
+      'static-ip-rules': [aRule],
+    });
     // An in-use credential too: CREDENTIAL_IN_USE for a foreign id would reveal that it exists;
     // and B's last admin: LAST_ADMIN for a foreign id would too.
-    Object.assign(bIds, { credentials: [bInUse, bFree], resources: [bResource], users: [bUser, b.auth.user.id], roles: [bRole] });
+    Object.assign(bIds, {
+      credentials: [bInUse, bFree],
+      resources: [bResource],
+      users: [bUser, b.auth.user.id],
+      roles: [bRole],
+      'api-keys': [bKey],
+      sessions: [bSession],
+      'static-ip-rules': [bRule],
+    });
     ctx = { aCredential, aTarget, aUser, aResource };
     member = await createMember(t, a);
   });

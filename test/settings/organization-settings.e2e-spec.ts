@@ -29,6 +29,9 @@ describe('organization settings', () => {
 
   const settingsRow = async (organizationId: string) =>
     (await t.db.query('SELECT * FROM organization_settings WHERE organization_id = $1', [organizationId])).rows[0];
+  /** §11: once MFA is required, an admin without it reaches only MFA setup; this one has MFA on. */
+  const withMfaOn = async (admin: TestOrganization) =>
+    t.db.query('UPDATE users SET mfa_enabled_at = now() WHERE id = $1', [admin.auth.user.id]);
   const settingsAudit = async (organizationId: string) =>
     (await auditRows(t, organizationId)).filter((row) => row.event_type === 'ORGANIZATION_SETTINGS_UPDATE');
 
@@ -43,6 +46,7 @@ describe('organization settings', () => {
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ ...DEFAULTS, passwordMinLength: 12, passwordRequireSpecialChar: true });
 
+    await withMfaOn(org);
     const second = await org.admin.patch('/organization/settings', { passwordExpirationDays: 90, mfaRequired: true });
     expect(second.body).toEqual({
       ...DEFAULTS,
@@ -143,6 +147,7 @@ describe('organization settings', () => {
 
   it("each organization has its own settings: another organization's change is invisible", async () => {
     const other = await registerOrganization(t, 'Other settings');
+    await withMfaOn(other);
     await other.admin.patch('/organization/settings', { passwordMinLength: 20, mfaRequired: true });
     expect((await org.admin.get('/organization/settings')).body).toEqual(DEFAULTS);
     expect((await other.admin.get('/organization/settings')).body).toMatchObject({ passwordMinLength: 20, mfaRequired: true });

@@ -6,16 +6,21 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { ClsModule } from 'nestjs-cls';
 import { AllExceptionsFilter, AppValidationPipe, RequestContextGuard, RequestContextModule } from '@app/common';
 import { buildDataSourceOptions } from '@app/database';
-import { AuthenticationGuard, AuthModule, RolesGuard } from '@app/auth';
+import { AuthenticationGuard, AuthModule, MfaSetupGuard, RolesGuard } from '@app/auth';
 import { AuditModule } from '@app/audit';
 import { ResourcesModule } from '@app/resources';
 import { ProvidersModule } from '@app/providers';
 import { JobsModule } from '@app/jobs';
 import { MailModule } from '@app/mail';
 import { RolesModule, UsersModule } from '@app/users';
+import { ApiKeyRemovalHook, ApiKeysModule } from '@app/api-keys';
+import { AccessModule, EngineResourceUsage, SessionRemovalHook } from '@app/access';
+import { SessionsModule } from '@app/sessions';
+import { StaticIpRulesModule } from '@app/static-ip-rules';
 import { CredentialAccessAdapter } from './credentials/credential-access.adapter';
 import { CredentialsModule } from './credentials/credentials.module';
 import { mailModuleOptions } from './mail/mail-module.options';
+import { MfaSecretSealerAdapter } from './mfa/mfa-secret-sealer.adapter';
 import { ENTITIES } from './entities';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.token';
@@ -57,6 +62,12 @@ export class AppModule {
     };
     // One instance, imported by the app and bound into resources as its credential port.
     const credentials = CredentialsModule.forRoot({ ...jobs, encryptionKeys: config.credentialEncryptionKeys });
+    // The engine: one instance, bound into resources (what holds a resource), users (removal ends sessions) and sessions.
+    const access = AccessModule.forRoot({
+      imports: [credentials],
+      credentialAccess: CredentialAccessAdapter,
+      settings: { jobsEnabled: config.jobs.enabled, pollSeconds: config.jobs.pollSeconds, ...config.engine },
+    });
     return {
       module: AppModule,
       imports: [
@@ -94,19 +105,31 @@ export class AppModule {
           jwtSecret: config.jwt.secret,
           accessTtlSeconds: config.jwt.accessTtlSeconds,
           refreshTtlSeconds: config.jwt.refreshTtlSeconds,
+          mfaSecretSealer: { imports: [credentials], useClass: MfaSecretSealerAdapter },
         }),
-        UsersModule.forRoot(),
+        UsersModule.forRoot({ imports: [ApiKeysModule, access], removalHooks: [ApiKeyRemovalHook, SessionRemovalHook] }),
         RateLimitModule.forRoot(config),
         credentials,
-        ResourcesModule.forRoot({ imports: [credentials], credentialAccess: CredentialAccessAdapter, settings: jobs }),
+        ResourcesModule.forRoot({
+          imports: [credentials, access],
+          credentialAccess: CredentialAccessAdapter,
+          resourceUsage: EngineResourceUsage,
+          settings: jobs,
+        }),
+        access,
+        SessionsModule.forRoot({ imports: [access], settings: config.sessions }),
+        StaticIpRulesModule.forRoot({ imports: [access] }),
         RolesModule,
+        ApiKeysModule,
       ],
       controllers: [HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        // Order matters: the context first (it never refuses), then 401, then 403, then 429.
+        // Order matters: the context first (it never refuses), then 401, then 403 (MFA setup, roles), then 429.
         { provide: APP_GUARD, useClass: RequestContextGuard },
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        // §11: a user who must set up MFA first reaches only the setup routes (403).
+        { provide: APP_GUARD, useExisting: MfaSetupGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_PIPE, useClass: AppValidationPipe },

@@ -122,7 +122,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
           url: request.url,
           statusCode: reply.statusCode,
           ms: Math.round(reply.elapsedTime),
-          userId: principal?.kind === 'user' ? principal.userId : undefined,
+          // Under an API key: its creator, and the key's id (never the key).
+          userId: principal?.userId,
+          apiKeyId: principal?.kind === 'apiKey' ? principal.apiKeyId : undefined,
           organizationId: principal?.organizationId,
         },
         'request completed',

@@ -1,7 +1,9 @@
+import { ApiKey } from '@app/api-keys';
 import { AuditLog } from '@app/audit';
 import { Job } from '@app/jobs';
-import { Organization, OrganizationSettings, RefreshToken, User, UserToken } from '@app/auth';
-import { Resource } from '@app/resources';
+import { MfaRecoveryCode, Organization, OrganizationSettings, RefreshToken, User, UserMfa, UserToken } from '@app/auth';
+import { Resource, ResourceHealthEvent } from '@app/resources';
+import { ENGINE_ENTITIES } from '@app/access';
 import { Role, RoleResource, RoleUser } from '@app/users';
 import { Credential } from './credentials/credential.entity';
 
@@ -15,6 +17,8 @@ export const ENTITIES = [
   User,
   RefreshToken,
   UserToken,
+  UserMfa,
+  MfaRecoveryCode,
   Credential,
   Resource,
   AuditLog,
@@ -22,4 +26,7 @@ export const ENTITIES = [
   RoleUser,
   RoleResource,
   Job,
+  ApiKey,
+  ResourceHealthEvent,
+  ...ENGINE_ENTITIES,
 ];

@@ -26,13 +26,36 @@ export const AUDIT_EVENT_TYPES = [
   'ROLE_USER_UNASSIGN',
   'ROLE_RESOURCE_ASSIGN',
   'ROLE_RESOURCE_UNASSIGN',
+  'MFA_ENABLE',
+  'MFA_DISABLE',
+  'MFA_RECOVERY_CODES_REGENERATE',
+  'MFA_RESET',
+  'API_KEY_CREATE',
+  'API_KEY_REVOKE',
+  'SESSION_START',
+  'SESSION_STOP',
+  'SESSION_ADMIN_STOP',
+  'SESSION_EXTEND',
+  'SESSION_EXPIRE',
+  'SESSION_END_USER_REMOVED',
+  'STATIC_IP_RULE_CREATE',
+  'STATIC_IP_RULE_DELETE',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export const AUDIT_RESULTS = ['SUCCESS', 'FAILURE'] as const;
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
-export const AUDIT_TARGET_TYPES = ['USER', 'ORGANIZATION', 'CREDENTIAL', 'RESOURCE', 'ROLE'] as const;
+export const AUDIT_TARGET_TYPES = [
+  'USER',
+  'ORGANIZATION',
+  'CREDENTIAL',
+  'RESOURCE',
+  'ROLE',
+  'API_KEY',
+  'SESSION',
+  'STATIC_IP_RULE',
+] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export const AUDIT_ACTOR_TYPES = ['USER', 'API_KEY', 'SYSTEM', 'ANONYMOUS'] as const;
@@ -77,6 +100,21 @@ export const AUDIT_DETAIL_KEYS = [
   'resourceName',
   'maxSessionDurationHours',
   'description',
+  // Which second factor a sign-in or an MFA change used: TOTP or RECOVERY_CODE (never the code).
+  'mfaMethod',
+  // The key a row was written under (set by AuditService, never by callers), and a created key's public parts.
+  'apiKeyPrefix',
+  'keyPrefix',
+  'scopes',
+  'expiresAt',
+  // Sessions and static IP rules (§13, §16): addresses are the users' own, never secrets.
+  'ipv4Address',
+  'ipv6Address',
+  'durationHours',
+  'additionalHours',
+  'ipAddress',
+  'label',
+  'resourceIds',
 ] as const;
 export type AuditDetailKey = (typeof AUDIT_DETAIL_KEYS)[number];
 export type AuditDetails = Partial<Record<AuditDetailKey, DetailValue>>;

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ADMIN_ERRORS, ApiErrorResponses, Principal } from '@app/common';
-import { CurrentPrincipal, Roles } from '@app/auth';
+import { CurrentPrincipal, RequiresScope, Roles } from '@app/auth';
 import { AuditService } from './audit.service';
 import { AuditLogPageDto, AuditLogQueryDto } from './dto/audit-log.dto';
 
@@ -13,6 +13,7 @@ export class AuditController {
 
   @Get()
   @Roles('ORG_ADMIN')
+  @RequiresScope('audit:read')
   @ApiOperation({
     operationId: 'listAuditLogs',
     summary: 'List audit log entries, newest first',

@@ -14,7 +14,8 @@ export class AuditService {
 
   /**
    * Writes one row in the caller's current transaction. Actor, organization, IP, user agent
-   * and request id come from the request context; callers say only what happened.
+   * and request id come from the request context; callers say only what happened. Under an API
+   * key the actor is the key's creator (type API_KEY) and the row names the key's prefix (§15).
    */
   async record(event: AuditEvent): Promise<void> {
     const principal = this.context.principal;
@@ -23,8 +24,12 @@ export class AuditService {
       (principal?.kind === 'user'
         ? { id: principal.userId, email: principal.email, type: 'USER' as const }
         : principal?.kind === 'apiKey'
-          ? { id: principal.apiKeyId, email: null, type: 'API_KEY' as const }
+          ? { id: principal.userId, email: principal.email, type: 'API_KEY' as const }
           : { id: null, email: null, type: 'SYSTEM' as const });
+    const details = sanitizeAuditDetails(event.details);
+    if (principal?.kind === 'apiKey') {
+      details.apiKeyPrefix = principal.keyPrefix;
+    }
     await this.repository.insert({
       organizationId: event.organizationId ?? principal?.organizationId ?? null,
       eventType: event.eventType,
@@ -40,7 +45,7 @@ export class AuditService {
       ipAddress: this.context.ip ?? null,
       userAgent: this.context.userAgent ?? null,
       requestId: this.context.requestId ?? null,
-      details: sanitizeAuditDetails(event.details),
+      details,
     });
   }
 

@@ -1,7 +1,12 @@
+import type { ModuleMetadata, Type } from '@nestjs/common';
+import type { MfaSecretSealer } from './mfa/mfa-secret-sealer.port';
+
 export interface AuthOptions {
   jwtSecret: string;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** The app's implementation of the MfaSecretSealer port (the credential keyring), and the modules it needs. */
+  mfaSecretSealer: { imports?: ModuleMetadata['imports']; useClass: Type<MfaSecretSealer> };
 }
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 

@@ -1,8 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS, Principal, RateLimitBucket } from '@app/common';
-import { CurrentPrincipal, Public } from './access/access.decorators';
+import { AllowedDuringMfaSetup, CurrentPrincipal, Public } from './access/access.decorators';
 import { AuthService } from './auth.service';
+import { MfaChallengeResponseDto, VerifyMfaDto } from './mfa/dto/mfa.dto';
+import { MfaLoginService } from './mfa/mfa-login.service';
+import { MfaDocs } from './mfa/mfa.openapi';
 import {
   AuthResponseDto,
   AuthUserDto,
@@ -20,7 +23,10 @@ const PUBLIC_ERRORS = [...BODY_ERRORS, 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 
 @ApiTags('Authentication')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly mfaLogin: MfaLoginService,
+  ) {}
 
   @Post('register')
   @Public()
@@ -45,16 +51,32 @@ export class AuthController {
     operationId: 'login',
     summary: 'Sign in with organization slug, email and password',
     description:
-      'Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. When the organization lets passwords expire (passwordExpirationDays) and this one is older, the answer is instead {passwordExpired: true, passwordChangeToken, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/change-expired-password. Limited to 10 requests a minute per client IP.',
+      'Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. For a user with MFA on, the answer is instead {mfaRequired: true, mfaChallengeToken, mfaChallengeExpiresIn: 300, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/verify-mfa. When the organization requires MFA and the user has not set it up, the sign-in carries mfaSetupRequired: true, and its token reaches only MFA setup, /auth/me and logout until MFA is on. When the organization lets passwords expire (passwordExpirationDays) and this one is older, the answer is instead {passwordExpired: true, passwordChangeToken, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/change-expired-password (with MFA on, that answer comes from verify-mfa, after the second factor). Limited to 10 requests a minute per client IP.',
   })
-  @ApiExtraModels(PasswordExpiredResponseDto)
+  @ApiExtraModels(PasswordExpiredResponseDto, MfaChallengeResponseDto)
   @ApiOkResponse({
-    description: 'Signed in; or, when the password has expired, a password change token and no sign-in',
-    schema: { oneOf: [{ $ref: getSchemaPath(AuthResponseDto) }, { $ref: getSchemaPath(PasswordExpiredResponseDto) }] },
+    description:
+      'Signed in; or the MFA challenge and no sign-in; or, when the password has expired, a password change token and no sign-in',
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(AuthResponseDto) },
+        { $ref: getSchemaPath(MfaChallengeResponseDto) },
+        { $ref: getSchemaPath(PasswordExpiredResponseDto) },
+      ],
+    },
   })
   @ApiErrorResponses(...PUBLIC_ERRORS, 'UNAUTHORIZED')
   login(@Body() dto: LoginDto): Promise<LoginResponse> {
     return this.auth.login(dto);
+  }
+
+  @Post('verify-mfa')
+  @Public()
+  @HttpCode(200)
+  @RateLimitBucket('mfa')
+  @MfaDocs.verify()
+  verifyMfa(@Body() dto: VerifyMfaDto): Promise<AuthResponseDto | PasswordExpiredResponseDto> {
+    return this.mfaLogin.verify(dto);
   }
 
   @Post('refresh')
@@ -74,6 +96,7 @@ export class AuthController {
 
   @Post('logout')
   @Public()
+  @AllowedDuringMfaSetup()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'logout',
@@ -87,6 +110,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @AllowedDuringMfaSetup()
   @ApiBearerAuth()
   @ApiOperation({
     operationId: 'getCurrentUser',

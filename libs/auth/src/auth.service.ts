@@ -6,6 +6,7 @@ import { AuditService } from '@app/audit';
 import { InvalidLoginError, InvalidRefreshTokenError } from './auth.errors';
 import { AuthResponseDto, AuthUserDto, LoginDto, LoginResponse, RegisterDto } from './dto/auth.dto';
 import { PasswordHasher } from './password-hasher';
+import { MfaChallengeService } from './mfa/mfa-challenge.service';
 import { PasswordExpiryService } from './passwords/password-expiry.service';
 import { toSlug } from './slug';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository';
@@ -25,6 +26,7 @@ export class AuthService {
     @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
     private readonly txHost: TxHost,
     private readonly passwordExpiry: PasswordExpiryService,
+    private readonly mfaChallenges: MfaChallengeService,
   ) {}
 
   async register(dto: RegisterDto): Promise<AuthResponseDto> {
@@ -61,6 +63,10 @@ export class AuthService {
       throw new InvalidLoginError();
     }
     // Only after the password matched: a wrong one is the same 401, in the same time, as before.
+    // The second factor comes first (§11); an expired password is answered once it is proven.
+    if (account.mfaEnabled) {
+      return this.mfaChallenges.issue(account);
+    }
     const expired = await this.passwordExpiry.expiredLogin(account);
     if (expired) {
       return expired;
@@ -185,6 +191,8 @@ export class AuthService {
       expiresIn: this.tokens.accessTtlSeconds,
       tokenType: 'Bearer',
       user: toUserDto(account),
+      // §11: the organization requires MFA and this user has not set it up (the token is restricted).
+      ...(account.mfaRequiredByOrganization && !account.mfaEnabled ? { mfaSetupRequired: true as const } : {}),
     };
   }
 }

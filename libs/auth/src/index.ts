@@ -1,6 +1,9 @@
 // The access decorators come first: feature libraries (audit among them) decorate their
 // controllers with them while this index may still be loading through auth -> audit -> auth.
 export * from './access/access.decorators';
+export * from './access/api-key-access.openapi';
+export * from './api-keys/api-key-lookup.port';
+export * from './api-keys/api-key.format';
 export * from './auth-options';
 export * from './auth.module';
 export * from './guards/authentication.guard';
@@ -22,3 +25,12 @@ export * from './password-hasher';
 export * from './passwords/password-policy';
 export * from './passwords/password.decorators';
 export * from './tokens/refresh-token.repository';
+export * from './guards/mfa-setup.guard';
+export * from './mfa/mfa-secret-sealer.port';
+export * from './mfa/user-mfa.entity';
+export * from './mfa/mfa-recovery-code.entity';
+export * from './mfa/mfa.service';
+export * from './mfa/mfa.errors';
+export * from './mfa/totp.service';
+export * from './mfa/dto/mfa.dto';
+export * from './mfa/mfa-rewrap.repository';

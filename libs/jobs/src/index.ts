@@ -4,3 +4,4 @@ export * from './job-queue.service';
 export * from './jobs.module';
 export * from './jobs-settings';
 export { retryDelaySeconds, DEFAULT_BACKOFF_MAX_SECONDS } from './backoff';
+export { CommitNudgeSubscriber } from './commit-nudge.subscriber';

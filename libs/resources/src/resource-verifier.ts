@@ -6,6 +6,7 @@ import { AuditService } from '@app/audit';
 import { isTransientFailure, ProviderOutcome, ProviderRegistry, ResourceTarget } from '@app/providers';
 import { CREDENTIAL_ACCESS, CredentialAccess } from './ports/credential-access.port';
 import { RESOURCE_SETTINGS, ResourceSettings } from './resource-settings';
+import { ResourceHealthRepository } from './health/resource-health.repository';
 import { ResourceRow, ResourcesRepository } from './resources.repository';
 
 const BATCH = 20;
@@ -34,6 +35,7 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
     private readonly providers: ProviderRegistry,
     private readonly audit: AuditService,
     private readonly txHost: TxHost,
+    private readonly health: ResourceHealthRepository,
     cls: ClsService,
     @Inject(CREDENTIAL_ACCESS) private readonly credentials: CredentialAccess,
     @Inject(RESOURCE_SETTINGS) private readonly settings: ResourceSettings,
@@ -76,6 +78,15 @@ export class ResourceVerifier implements OnApplicationBootstrap, OnApplicationSh
       const saved = await this.repository.saveVerification(row, check.ok, check.reason, this.settings.verifyIntervalMinutes);
       if (saved === STALE_VERDICT) {
         return true; // moved, retargeted or its keys rotated while we asked: the verdict is about the old state
+      }
+      if (saved && saved.previous !== check.ok) {
+        await this.health.record({
+          organizationId: row.organization_id,
+          resourceId: row.id,
+          resourceName: row.name,
+          eventType: check.ok ? 'VERIFY_OK' : 'VERIFY_FAILED',
+          message: check.ok ? null : check.reason,
+        });
       }
       if (saved && (explicit || saved.previous !== check.ok)) {
         await this.audit.record({

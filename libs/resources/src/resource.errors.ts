@@ -28,3 +28,23 @@ export class VerificationFailedError extends DomainError {
     super(`Resource verification failed: ${reason}`);
   }
 }
+
+export class ResourceInUseError extends DomainError {
+  readonly code = 'RESOURCE_IN_USE';
+  static bySessions(): ResourceInUseError {
+    return new ResourceInUseError('Cannot delete resource with active sessions. Stop all active sessions first.');
+  }
+  static byStaticRules(count: number): ResourceInUseError {
+    return new ResourceInUseError(
+      `Cannot delete resource used by ${count} static IP ${count === 1 ? 'rule' : 'rules'}. Delete those rules first.`,
+    );
+  }
+  static retarget(): ResourceInUseError {
+    return new ResourceInUseError(
+      'Cannot change resourceIdentifier, region or config of a resource with active sessions or static IP rules: its rules would be stranded on the old target. Stop the sessions and delete the rules first.',
+    );
+  }
+  private constructor(message: string) {
+    super(message);
+  }
+}

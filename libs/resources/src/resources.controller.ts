@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS, Principal, UuidParam } from '@app/common';
-import { CurrentPrincipal, Roles } from '@app/auth';
+import { CurrentPrincipal, RequiresScope, Roles } from '@app/auth';
 import { AuditedAction } from '@app/audit';
 import { CreateResourceDto, ListResourcesQueryDto, ResourceDto, UpdateResourceDto } from './dto/resource.dto';
 import { ResourcesService } from './resources.service';
@@ -35,6 +35,7 @@ export class ResourcesController {
   }
 
   @Get()
+  @RequiresScope('resources:read')
   @ApiOperation({
     operationId: 'listResources',
     summary: 'List resources, newest first; filter by credentialId or provider',
@@ -48,6 +49,7 @@ export class ResourcesController {
   }
 
   @Get(':id')
+  @RequiresScope('resources:read')
   @ApiOperation({
     operationId: 'getResource',
     summary: 'Get one resource',

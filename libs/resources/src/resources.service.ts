@@ -5,13 +5,16 @@ import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { CreateResourceDto, ListResourcesQueryDto, ResourceDto, UpdateResourceDto } from './dto/resource.dto';
 import { CREDENTIAL_ACCESS, CredentialAccess, LinkableCredential } from './ports/credential-access.port';
-import { LinkedCredentialNotFoundError, ResourceNotFoundError, VerificationFailedError } from './resource.errors';
+import { LinkedCredentialNotFoundError, ResourceInUseError, ResourceNotFoundError, VerificationFailedError } from './resource.errors';
+import { RESOURCE_USAGE, ResourceUsage } from './ports/resource-usage.port';
 import { validateResourcePatchShape, validateResourceSpec } from './resource-spec.validation';
 import { ResourceVerifier } from './resource-verifier';
 import { ResourceRow, ResourcesRepository, ResourceWrite, toResourceDto } from './resources.repository';
 
 /** Fields whose change means the provider must be asked again. */
 const IDENTITY_FIELDS = ['credentialId', 'resourceIdentifier', 'region', 'config'] as const;
+/** Fields that move the firewall itself: rules held on the old target would be stranded (§13). */
+const TARGET_FIELDS = ['resourceIdentifier', 'region', 'config'] as const;
 
 @Injectable()
 export class ResourcesService {
@@ -22,6 +25,7 @@ export class ResourcesService {
     private readonly txHost: TxHost,
     @Inject(CREDENTIAL_ACCESS) private readonly credentials: CredentialAccess,
     private readonly context: RequestContext,
+    @Inject(RESOURCE_USAGE) private readonly usage: ResourceUsage,
   ) {}
 
   async create(principal: Principal, dto: CreateResourceDto): Promise<ResourceDto> {
@@ -93,6 +97,12 @@ export class ResourcesService {
       }
       const changedFields = changed(current, write);
       reverify = IDENTITY_FIELDS.some((field) => changedFields.includes(field));
+      if (TARGET_FIELDS.some((field) => changedFields.includes(field))) {
+        const holders = await this.usage.usage(id);
+        if (holders.sessions + holders.staticRules + holders.removing > 0) {
+          throw ResourceInUseError.retarget();
+        }
+      }
       if (reverify && dto.isActive === undefined) {
         write.isActive = false;
       }
@@ -122,6 +132,14 @@ export class ResourcesService {
       const current = await this.repository.lock(principal.organizationId, id);
       if (!current) {
         throw new ResourceNotFoundError(id);
+      }
+      // Under the resource's row lock: a session starting on it waits for this, or this sees its holders.
+      const holders = await this.usage.usage(id);
+      if (holders.sessions > 0 || holders.removing > 0) {
+        throw ResourceInUseError.bySessions();
+      }
+      if (holders.staticRules > 0) {
+        throw ResourceInUseError.byStaticRules(holders.staticRules);
       }
       await this.repository.delete(principal.organizationId, id);
       await this.audit.record({

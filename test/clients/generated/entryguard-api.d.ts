@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * List audit log entries, newest first
-         * @description The audit trail of the caller's organization, newest first, paged (page is zero-based; size defaults to 20, at most 100). Filters: eventType, actorEmail, resourceType, resourceId, result, and the inclusive from/to range. Refused mutations appear with result FAILURE and their error code; rows outlive the objects they mention. Requires ORG_ADMIN.
+         * @description The audit trail of the caller's organization, newest first, paged (page is zero-based; size defaults to 20, at most 100). Filters: eventType, actorEmail, resourceType, resourceId, result, and the inclusive from/to range. Refused mutations appear with result FAILURE and their error code; rows outlive the objects they mention. Requires ORG_ADMIN. An API key needs the audit:read scope, and acts with its creator's role.
          */
         get: operations["listAuditLogs"];
         put?: never;
@@ -95,9 +95,29 @@ export interface paths {
         put?: never;
         /**
          * Sign in with organization slug, email and password
-         * @description Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. When the organization lets passwords expire (passwordExpirationDays) and this one is older, the answer is instead {passwordExpired: true, passwordChangeToken, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/change-expired-password. Limited to 10 requests a minute per client IP.
+         * @description Signs in with organization slug, email and password, and answers an access token (JWT, expiresIn seconds) and a refresh token. Any mismatch is the same 401 UNAUTHORIZED. For a user with MFA on, the answer is instead {mfaRequired: true, mfaChallengeToken, mfaChallengeExpiresIn: 300, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/verify-mfa. When the organization requires MFA and the user has not set it up, the sign-in carries mfaSetupRequired: true, and its token reaches only MFA setup, /auth/me and logout until MFA is on. When the organization lets passwords expire (passwordExpirationDays) and this one is older, the answer is instead {passwordExpired: true, passwordChangeToken, accessToken: null, refreshToken: null, user: null}: nothing is signed in until POST /auth/change-expired-password (with MFA on, that answer comes from verify-mfa, after the second factor). Limited to 10 requests a minute per client IP.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of a sign-in with MFA
+         * @description Completes a login that answered {mfaRequired: true, mfaChallengeToken, ...} (or a password reset of a user with MFA on), with a current TOTP code or an unused recovery code (case-insensitive): answers the auth response, or, when the password has expired, {passwordExpired: true, passwordChangeToken, ...} as a login would. A wrong or already used code is 401 UNAUTHORIZED and is recorded as a failed USER_LOGIN; the fifth wrong code ends the challenge, and any later attempt on it, like an unknown, used or expired challenge (5 minutes), is 401. A TOTP code accepted anywhere (confirm, verify-mfa, disable, regenerate) is spent for the user: the same code is refused everywhere after. Limited to RATE_LIMIT_MFA_PER_MINUTE (10) requests a minute per client (user, or IP before sign-in).
+         */
+        post: operations["verifyMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -199,7 +219,7 @@ export interface paths {
         put?: never;
         /**
          * Change the signed-in user's password
-         * @description Checks currentPassword (401 UNAUTHORIZED "Current password is incorrect" when wrong) and sets newPassword. A password must meet the organization's password policy (GET /organization/settings) and is 8 to 128 characters in every case; each broken rule is one entry of `details`, under the request's field name. A newPassword equal to the current one is 400 VALIDATION_ERROR. Every other refresh token of the user stops working: pass the caller's own refreshToken to keep this session signed in; without it, every refresh token of the user dies. Access tokens already issued stay valid until they expire.
+         * @description Checks currentPassword (401 UNAUTHORIZED "Current password is incorrect" when wrong) and sets newPassword. A password must meet the organization's password policy (GET /organization/settings) and is 8 to 128 characters in every case; each broken rule is one entry of `details`, under the request's field name. A newPassword equal to the current one is 400 VALIDATION_ERROR. Every other refresh token of the user stops working: pass the caller's own refreshToken to keep this session signed in; without it, every refresh token of the user dies. Access tokens already issued stay valid until they expire. While the organization requires MFA and the user has not set it up, 403 FORBIDDEN.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -239,7 +259,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with the token from a reset mail
-         * @description Sets the password and signs the user in (a new token pair). A password must meet the organization's password policy (GET /organization/settings) and is 8 to 128 characters in every case; each broken rule is one entry of `details`, under the request's field name. A refused password leaves the token usable. An unknown, spent or expired token is 400 INVALID_TOKEN. Every other refresh token of the user stops working.
+         * @description Sets the password and signs the user in (a new token pair). A password must meet the organization's password policy (GET /organization/settings) and is 8 to 128 characters in every case; each broken rule is one entry of `details`, under the request's field name. A refused password leaves the token usable. An unknown, spent or expired token is 400 INVALID_TOKEN. Every other refresh token of the user stops working. A user with MFA on is not signed in by the link alone: the answer is then the MFA challenge {mfaRequired: true, mfaChallengeToken, ...}, completed with POST /auth/verify-mfa.
          */
         post: operations["resetPassword"];
         delete?: never;
@@ -262,6 +282,86 @@ export interface paths {
          * @description With the passwordChangeToken a login answered because the password had expired (valid 10 minutes, single use): sets newPassword and signs the user in. A password must meet the organization's password policy (GET /organization/settings) and is 8 to 128 characters in every case; each broken rule is one entry of `details`, under the request's field name. A newPassword equal to the expired one is 400 VALIDATION_ERROR, and leaves the token usable. An unknown, spent or expired token is 400 INVALID_TOKEN.
          */
         post: operations["changeExpiredPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start MFA setup: a new TOTP secret and its QR code
+         * @description Answers a new TOTP secret (Base32; RFC 6238, SHA-1, 6 digits, 30-second steps), the otpauth://totp/EntryGuard:<email> URL and its QR code (a PNG in plain base64) for an authenticator app. The secret is kept server-side, encrypted, for 10 minutes as the pending one (a new setup replaces it); nothing changes until POST /mfa/setup/confirm. 409 MFA_ALREADY_ENABLED when MFA is on. Reachable while the organization requires MFA and the user has not set it up.
+         */
+        post: operations["setupMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/setup/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn MFA on with the pending secret and a current code
+         * @description With the pending secret of POST /mfa/setup and a current code of it, turns MFA on and answers 8 recovery codes, shown this once (each signs in once in place of a TOTP code; stored hashed). A secret that is not the pending one (replaced, or older than 10 minutes) or a wrong code: 400 VALIDATION_ERROR naming the field. 409 MFA_ALREADY_ENABLED when MFA is on. A TOTP code accepted anywhere (confirm, verify-mfa, disable, regenerate) is spent for the user: the same code is refused everywhere after. Limited to RATE_LIMIT_MFA_PER_MINUTE (10) requests a minute per client (user, or IP before sign-in).
+         */
+        post: operations["confirmMfaSetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn MFA off
+         * @description With a current TOTP code or an unused recovery code, turns MFA off: the secret and the recovery codes are deleted. 404 MFA_NOT_ENABLED when it is off; 400 MFA_REQUIRED_BY_ORGANIZATION while the organization requires MFA (an admin can reset it instead: POST /users/{id}/reset-mfa); a wrong code: 400 VALIDATION_ERROR (field code). A TOTP code accepted anywhere (confirm, verify-mfa, disable, regenerate) is spent for the user: the same code is refused everywhere after. Limited to RATE_LIMIT_MFA_PER_MINUTE (10) requests a minute per client (user, or IP before sign-in).
+         */
+        post: operations["disableMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/recovery-codes/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes
+         * @description With a current TOTP code (a recovery code does not count here: a stolen access token alone cannot mint new ones), answers 8 new recovery codes, shown this once; every earlier one stops working. 404 MFA_NOT_ENABLED when MFA is off; a wrong code: 400 VALIDATION_ERROR (field code). A TOTP code accepted anywhere (confirm, verify-mfa, disable, regenerate) is spent for the user: the same code is refused everywhere after. Limited to RATE_LIMIT_MFA_PER_MINUTE (10) requests a minute per client (user, or IP before sign-in).
+         */
+        post: operations["regenerateRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -334,6 +434,26 @@ export interface paths {
          * @description Mails a new invitation link (7 days); every earlier link of the user stops working. A user who already accepted, or is deactivated, is 400 VALIDATION_ERROR. Requires ORG_ADMIN.
          */
         post: operations["resendInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/reset-mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a user's MFA (a lost authenticator)
+         * @description Turns the user's MFA off: the TOTP secret and every recovery code are deleted, and open MFA sign-in challenges end. The user's sessions and tokens stay. While the organization requires MFA, the user's next sign-in reaches only MFA setup until it is set up again. A user without MFA is 400 MFA_NOT_ENABLED; a missing id, or one of another organization, 404 USER_NOT_FOUND. Requires ORG_ADMIN.
+         */
+        post: operations["resetUserMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -461,7 +581,7 @@ export interface paths {
         };
         /**
          * List resources, newest first; filter by credentialId or provider
-         * @description Every resource of the organization, newest first. Filter by credentialId (the resources a credential still has, before deleting it) or by provider. Requires ORG_ADMIN.
+         * @description Every resource of the organization, newest first. Filter by credentialId (the resources a credential still has, before deleting it) or by provider. Requires ORG_ADMIN. An API key needs the resources:read scope, and acts with its creator's role.
          */
         get: operations["listResources"];
         put?: never;
@@ -485,7 +605,7 @@ export interface paths {
         };
         /**
          * Get one resource
-         * @description One resource of the organization. A missing id, or one of another organization, is 404 RESOURCE_NOT_FOUND. Requires ORG_ADMIN.
+         * @description One resource of the organization. A missing id, or one of another organization, is 404 RESOURCE_NOT_FOUND. Requires ORG_ADMIN. An API key needs the resources:read scope, and acts with its creator's role.
          */
         get: operations["getResource"];
         put?: never;
@@ -519,6 +639,218 @@ export interface paths {
          */
         post: operations["verifyResource"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resource-health/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List resource health events, newest first
+         * @description Changes in the verification and reconcile state of the organization's resources (§14), newest first, paged. An event is written only when the state changes: VERIFY_OK / VERIFY_FAILED from verification, RECONCILE_OK / RECONCILE_FAILED from the engine's comparison with the provider, whose details list addresses on the firewall that EntryGuard does not know (staleCidrs). Requires ORG_ADMIN.
+         */
+        get: operations["listResourceHealthEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your sessions, newest first
+         * @description Your own sessions, newest first (at most 500). An API key needs the sessions:read scope, and acts with its creator's role.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        /**
+         * Start a session: open your firewalls to your address
+         * @description Opens every resource you may reach (an admin: all of the organization; a member: those of their roles; isActive false left out; resourceIds picks a subset) to your address for durationHours (default SESSION_DEFAULT_HOURS, at most the smallest of SESSION_MAX_HOURS and your roles’ caps). Addresses come from the body, else from your client address. Answers 201 PENDING at once; the engine applies the rules in the background, and the session becomes ACTIVE (all applied), PARTIAL or FAILED. Idempotency-Key: the same key with the same body within 24 hours returns the first answer and starts nothing; another body is 409 IDEMPOTENCY_KEY_REUSED. Live sessions per user are capped by SESSION_MAX_CONCURRENT (400 SESSION_LIMIT_REACHED). An API key needs the sessions:write scope, and acts with its creator's role.
+         */
+        post: operations["startSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organization's sessions, newest first
+         * @description Every session of the organization, newest first (at most 500), filtered by status and userId. Requires ORG_ADMIN; API keys are refused.
+         */
+        get: operations["listAllSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/admin/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop anyone's session
+         * @description Stops any session of the organization as the owner's stop does, with endedReason ADMIN. A session of another organization is 404 SESSION_NOT_FOUND. Requires ORG_ADMIN; API keys are refused.
+         */
+        post: operations["adminStopSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one session
+         * @description Your own session, with the state of each rule; an admin may read any session of the organization. Someone else's session, or one of another organization, is 404 SESSION_NOT_FOUND. An API key needs the sessions:read scope, and acts with its creator's role.
+         */
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop your session
+         * @description From PENDING, ACTIVE or PARTIAL: EXPIRING at once (endedReason MANUAL), its rules are removed in the background (a rule another holder needs stays), then CANCELLED. A rule not yet applied is never applied after a stop. Any other state: 400 SESSION_NOT_ACTIVE. Someone else's session, or one of another organization, is 404 SESSION_NOT_FOUND. An API key needs the sessions:write scope, and acts with its creator's role.
+         */
+        post: operations["stopSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend your session
+         * @description From ACTIVE or PARTIAL: adds additionalHours to expiresAt. The total from startedAt may not pass your cap: 400 DURATION_EXCEEDS_LIMIT, naming how many whole hours are left. Someone else's session, or one of another organization, is 404 SESSION_NOT_FOUND. An API key needs the sessions:write scope, and acts with its creator's role.
+         */
+        post: operations["extendSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detect-ip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your address, as EntryGuard sees it
+         * @description The client address a session would open to when its body names none: X-Forwarded-For and X-Real-IP count only from proxies that TRUST_PROXY names. Public.
+         */
+        get: operations["detectIp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/static-ip-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List static IP rules, newest first
+         * @description Every static rule of the organization. Requires ORG_ADMIN; API keys are refused.
+         */
+        get: operations["listStaticIpRules"];
+        put?: never;
+        /**
+         * Create a static IP rule
+         * @description A permanent whitelist entry for an office or a build server: the engine applies ipAddress to every listed resource and keeps it there (a session on the same address shares the provider rule). ipAddress is an address or a network; host bits set (10.0.0.5/24) is 400 naming the network meant (10.0.0.0/24); 0.0.0.0/0, ::/0 and prefixes shorter than /8 (IPv4) or /32 (IPv6) are 400. Answers 201 PENDING. Idempotency-Key works as on POST /sessions. Requires ORG_ADMIN; API keys are refused.
+         */
+        post: operations["createStaticIpRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/static-ip-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one static IP rule
+         * @description One rule with the state of each resource. A missing id, or one of another organization, is 404 with the same body. Requires ORG_ADMIN; API keys are refused.
+         */
+        get: operations["getStaticIpRule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a static IP rule
+         * @description Gone from the API at once; its provider rules are removed in the background, unless another holder (a session on the same address) still needs them. There is no update: delete and create. A missing id, or one of another organization, is 404 with the same body. Requires ORG_ADMIN; API keys are refused.
+         */
+        delete: operations["deleteStaticIpRule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -624,6 +956,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys, newest first
+         * @description Every key of the organization, revoked ones included, newest first (a bare array): its prefix, scopes, expiry, revocation, creator, and when and from which address it was last used (recorded at most once a minute). Never the key itself. Requires ORG_ADMIN (an access token: an API key cannot manage keys).
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key; the key is shown once
+         * @description Creates a key for scripts, the CLI and CI: egk_live_ followed by 43 random letters and digits (256 bits). The answer's plainTextKey is the only time the key is shown; only its SHA-256 is stored. Send it as X-API-Key: <key> or Authorization: ApiKey <key>. The key acts as its creator (the caller), narrowed to its scopes (sessions:read, sessions:write, resources:read, audit:read; at least one, an unknown one is 400). expiresAt, if given, must be in the future (400). Requires ORG_ADMIN (an access token: an API key cannot manage keys).
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Revokes the key: from the next request on it answers 401. It stays in the list, with isRevoked and revokedAt; revoking it again changes nothing. A missing id, or one of another organization, is 404 API_KEY_NOT_FOUND with the same body. Requires ORG_ADMIN (an access token: an API key cannot manage keys).
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -639,7 +1015,7 @@ export interface components {
              * @example CREDENTIAL_NOT_FOUND
              * @enum {string}
              */
-            error: "VALIDATION_ERROR" | "CREDENTIAL_IN_USE" | "RESOURCE_IN_USE" | "VERIFICATION_FAILED" | "PROVIDER_REVOCATION_FAILED" | "UNAUTHORIZED" | "FORBIDDEN" | "CREDENTIAL_NOT_FOUND" | "USER_NOT_FOUND" | "ROLE_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "HEADERS_TOO_LARGE" | "RESOURCE_ALREADY_EXISTS" | "ORGANIZATION_ALREADY_EXISTS" | "CREDENTIAL_NAME_TAKEN" | "USER_ALREADY_EXISTS" | "ROLE_ALREADY_EXISTS" | "ALREADY_ASSIGNED" | "LAST_ADMIN" | "INVALID_TOKEN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            error: "VALIDATION_ERROR" | "CREDENTIAL_IN_USE" | "RESOURCE_IN_USE" | "VERIFICATION_FAILED" | "PROVIDER_REVOCATION_FAILED" | "UNAUTHORIZED" | "FORBIDDEN" | "CREDENTIAL_NOT_FOUND" | "USER_NOT_FOUND" | "ROLE_NOT_FOUND" | "API_KEY_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "HEADERS_TOO_LARGE" | "RESOURCE_ALREADY_EXISTS" | "ORGANIZATION_ALREADY_EXISTS" | "CREDENTIAL_NAME_TAKEN" | "USER_ALREADY_EXISTS" | "ROLE_ALREADY_EXISTS" | "ALREADY_ASSIGNED" | "LAST_ADMIN" | "INVALID_TOKEN" | "MFA_NOT_ENABLED" | "MFA_ALREADY_ENABLED" | "MFA_REQUIRED_BY_ORGANIZATION" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "SESSION_NOT_FOUND" | "STATIC_IP_RULE_NOT_FOUND" | "SESSION_NOT_ACTIVE" | "DURATION_EXCEEDS_LIMIT" | "SESSION_LIMIT_REACHED" | "NO_RESOURCES_ASSIGNED" | "IDEMPOTENCY_KEY_REUSED";
             /** @example Credential with ID 7c9e6679-7425-40de-944b-e07fc1f90ae7 not found */
             message: string;
             /**
@@ -658,12 +1034,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            eventType: "USER_REGISTER" | "USER_LOGIN" | "USER_LOGOUT" | "CREDENTIAL_CREATE" | "CREDENTIAL_UPDATE" | "CREDENTIAL_DELETE" | "CREDENTIAL_VERIFY" | "CREDENTIAL_RESOURCES_MIGRATE" | "RESOURCE_CREATE" | "RESOURCE_UPDATE" | "RESOURCE_DELETE" | "RESOURCE_VERIFY" | "USER_INVITE" | "INVITATION_ACCEPT" | "USER_UPDATE" | "USER_DELETE" | "PASSWORD_CHANGE" | "PASSWORD_RESET_REQUEST" | "PASSWORD_RESET" | "ORGANIZATION_SETTINGS_UPDATE" | "ROLE_CREATE" | "ROLE_UPDATE" | "ROLE_DELETE" | "ROLE_USER_ASSIGN" | "ROLE_USER_UNASSIGN" | "ROLE_RESOURCE_ASSIGN" | "ROLE_RESOURCE_UNASSIGN";
+            eventType: "USER_REGISTER" | "USER_LOGIN" | "USER_LOGOUT" | "CREDENTIAL_CREATE" | "CREDENTIAL_UPDATE" | "CREDENTIAL_DELETE" | "CREDENTIAL_VERIFY" | "CREDENTIAL_RESOURCES_MIGRATE" | "RESOURCE_CREATE" | "RESOURCE_UPDATE" | "RESOURCE_DELETE" | "RESOURCE_VERIFY" | "USER_INVITE" | "INVITATION_ACCEPT" | "USER_UPDATE" | "USER_DELETE" | "PASSWORD_CHANGE" | "PASSWORD_RESET_REQUEST" | "PASSWORD_RESET" | "ORGANIZATION_SETTINGS_UPDATE" | "ROLE_CREATE" | "ROLE_UPDATE" | "ROLE_DELETE" | "ROLE_USER_ASSIGN" | "ROLE_USER_UNASSIGN" | "ROLE_RESOURCE_ASSIGN" | "ROLE_RESOURCE_UNASSIGN" | "MFA_ENABLE" | "MFA_DISABLE" | "MFA_RECOVERY_CODES_REGENERATE" | "MFA_RESET" | "API_KEY_CREATE" | "API_KEY_REVOKE" | "SESSION_START" | "SESSION_STOP" | "SESSION_ADMIN_STOP" | "SESSION_EXTEND" | "SESSION_EXPIRE" | "SESSION_END_USER_REMOVED" | "STATIC_IP_RULE_CREATE" | "STATIC_IP_RULE_DELETE";
             actorEmail: string | null;
             /** @example USER */
             actorType: string;
             /** @enum {string|null} */
-            resourceType: "USER" | "ORGANIZATION" | "CREDENTIAL" | "RESOURCE" | "ROLE" | null;
+            resourceType: "USER" | "ORGANIZATION" | "CREDENTIAL" | "RESOURCE" | "ROLE" | "API_KEY" | "SESSION" | "STATIC_IP_RULE" | null;
             /** Format: uuid */
             resourceId: string | null;
             resourceName: string | null;
@@ -734,6 +1110,11 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
             user: components["schemas"]["AuthUserDto"];
+            /**
+             * @description Present (true) only when the organization requires MFA and the user has not set it up: until POST /mfa/setup/confirm, this access token reaches only /mfa/setup, /mfa/setup/confirm, /auth/me and /auth/logout (403 elsewhere)
+             * @enum {boolean}
+             */
+            mfaSetupRequired?: true;
         };
         PasswordExpiredResponseDto: {
             /** @enum {boolean} */
@@ -742,6 +1123,32 @@ export interface components {
             passwordChangeToken: string;
             /**
              * @description Always null: no tokens until the password is changed
+             * @enum {string|null}
+             */
+            accessToken: null;
+            /**
+             * @description Always null
+             * @enum {string|null}
+             */
+            refreshToken: null;
+            /**
+             * @description Always null
+             * @enum {object|null}
+             */
+            user: never | null;
+        };
+        MfaChallengeResponseDto: {
+            /** @enum {boolean} */
+            mfaRequired: true;
+            /** @description For POST /auth/verify-mfa: valid 5 minutes, single use; five wrong codes end it */
+            mfaChallengeToken: string;
+            /**
+             * @description Seconds the challenge lives
+             * @enum {number}
+             */
+            mfaChallengeExpiresIn: 300;
+            /**
+             * @description Always null: no tokens until the code is verified
              * @enum {string|null}
              */
             accessToken: null;
@@ -766,6 +1173,15 @@ export interface components {
             email: string;
             /** Format: password */
             password: string;
+        };
+        VerifyMfaDto: {
+            /** @description The mfaChallengeToken the login answered (5 minutes, single use) */
+            mfaChallengeToken: string;
+            /**
+             * @description A current 6-digit TOTP code, or an unused recovery code (case-insensitive)
+             * @example 492039
+             */
+            code: string;
         };
         RefreshDto: {
             refreshToken: string;
@@ -852,6 +1268,62 @@ export interface components {
              */
             newPassword: string;
         };
+        MfaSetupResponseDto: {
+            /**
+             * @description The new TOTP secret, Base32 (for typing into an authenticator app)
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description otpauth://totp/EntryGuard:<email>?secret=...&issuer=EntryGuard: what the QR code holds
+             * @example otpauth://totp/EntryGuard:ada%40acme.example?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=EntryGuard
+             */
+            otpauthUrl: string;
+            /**
+             * Format: byte
+             * @description The QR code of otpauthUrl: a PNG's bytes in plain base64, no data: prefix
+             */
+            qrCodeBase64: string;
+        };
+        ConfirmMfaDto: {
+            /** @description The secret POST /mfa/setup answered (the pending one, valid 10 minutes) */
+            secret: string;
+            /**
+             * @description The current 6-digit code the authenticator app shows for that secret
+             * @example 492039
+             */
+            code: string;
+        };
+        RecoveryCodesResponseDto: {
+            /**
+             * @description 8 single-use codes of 8 lower-case letters and digits, shown this once; each signs in once in place of a TOTP code
+             * @example [
+             *       "k7m2p9xq",
+             *       "4hd8w2ne",
+             *       "q9z3v6tb",
+             *       "m2c8r5ya",
+             *       "x7f4j1ks",
+             *       "p3n6b9wd",
+             *       "e5t2h8gu",
+             *       "z1q7c4lv"
+             *     ]
+             */
+            recoveryCodes: string[];
+        };
+        DisableMfaDto: {
+            /**
+             * @description A current 6-digit TOTP code, or an unused recovery code (case-insensitive)
+             * @example 492039
+             */
+            code: string;
+        };
+        RegenerateRecoveryCodesDto: {
+            /**
+             * @description A current 6-digit TOTP code (a recovery code does not count here)
+             * @example 492039
+             */
+            code: string;
+        };
         CreateUserDto: {
             /**
              * Format: email
@@ -904,6 +1376,10 @@ export interface components {
         };
         ResendInvitationResponseDto: {
             /** @example Invitation resent successfully */
+            message: string;
+        };
+        ResetMfaResponseDto: {
+            /** @example MFA reset successfully */
             message: string;
         };
         SetPasswordDto: {
@@ -1067,6 +1543,142 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ResourceHealthEventDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            resourceId: string;
+            resourceName: string;
+            /** @enum {string} */
+            eventType: "VERIFY_OK" | "VERIFY_FAILED" | "RECONCILE_OK" | "RECONCILE_FAILED";
+            /** @description Why the check failed; null for OK events */
+            message: string | null;
+            /** @description Reconcile: staleCidrs (addresses on the firewall that EntryGuard does not know), missing and stranded rule counts */
+            details: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ResourceHealthEventPageDto: {
+            content: components["schemas"]["ResourceHealthEventDto"][];
+            totalElements: number;
+            totalPages: number;
+            /** @description Zero-based page number */
+            number: number;
+            size: number;
+        };
+        CreateSessionDto: {
+            /** @description Whole hours. Default SESSION_DEFAULT_HOURS (capped); at most the smallest of SESSION_MAX_HOURS and your roles’ maxSessionDurationHours */
+            durationHours?: number;
+            /**
+             * @description A single public or private IPv4 address; default: your address, if IPv4
+             * @example 203.0.113.10
+             */
+            ipv4Address?: string;
+            /**
+             * @description A single IPv6 address; default: your address, if IPv6
+             * @example 2001:db8::10
+             */
+            ipv6Address?: string;
+            /** @description A subset of the resources you may reach; default all of them */
+            resourceIds?: string[];
+        };
+        SessionResourceIpDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            resourceId: string;
+            resourceName: string;
+            /** @enum {number} */
+            ipVersion: 4 | 6;
+            ipAddress: string;
+            /** @enum {string} */
+            status: "PENDING" | "APPLIED" | "FAILED" | "REMOVING" | "REMOVED";
+            providerRuleId: string | null;
+            /** Format: date-time */
+            appliedAt: string | null;
+            /** Format: date-time */
+            removedAt: string | null;
+            /** @description The provider's reason when FAILED, or the last error of a removal being retried */
+            errorMessage: string | null;
+        };
+        SessionDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            userId: string;
+            userName: string | null;
+            userEmail: string;
+            ipv4Address: string | null;
+            ipv6Address: string | null;
+            /** @enum {string} */
+            status: "PENDING" | "ACTIVE" | "PARTIAL" | "FAILED" | "EXPIRING" | "EXPIRED" | "CANCELLED";
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            endedAt: string | null;
+            /** @enum {string|null} */
+            endedReason: "EXPIRED" | "MANUAL" | "ADMIN" | "USER_REMOVED" | null;
+            resourceIps: components["schemas"]["SessionResourceIpDto"][];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ExtendSessionDto: {
+            /** @description Whole hours to add; the total from startedAt may not pass the cap */
+            additionalHours: number;
+        };
+        DetectIpDto: {
+            /** @example 203.0.113.10 */
+            ip: string;
+            /** @enum {number} */
+            version: 4 | 6;
+            /** Format: date-time */
+            timestamp: string;
+        };
+        CreateStaticIpRuleDto: {
+            /** @example Berlin office */
+            label: string;
+            /**
+             * @description An IPv4 or IPv6 address, or a network in CIDR form with no host bits set; at least /8 (IPv4) or /32 (IPv6)
+             * @example 203.0.113.0/24
+             */
+            ipAddress: string;
+            /** @description The resources whose firewalls admit the address */
+            resourceIds: string[];
+        };
+        StaticIpRuleResourceDto: {
+            /** Format: uuid */
+            resourceId: string;
+            resourceName: string;
+            /** @enum {string} */
+            status: "PENDING" | "APPLIED" | "FAILED";
+            /** Format: date-time */
+            appliedAt: string | null;
+            /** @description The provider's reason when FAILED */
+            errorMessage: string | null;
+        };
+        StaticIpRuleDto: {
+            /** Format: uuid */
+            id: string;
+            label: string;
+            /**
+             * @description Normalized, always with its prefix
+             * @example 203.0.113.0/24
+             */
+            ipAddress: string;
+            /**
+             * @description ACTIVE: applied everywhere; PARTIAL: some failed; FAILED: none applied
+             * @enum {string}
+             */
+            status: "PENDING" | "ACTIVE" | "PARTIAL" | "FAILED";
+            createdByEmail: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            resources: components["schemas"]["StaticIpRuleResourceDto"][];
+        };
         CreateRoleDto: {
             /**
              * @description Unique in the organization, case-insensitively
@@ -1117,6 +1729,91 @@ export interface components {
         RoleAssignmentResponseDto: {
             /** @example User assigned to role successfully */
             message: string;
+        };
+        CreateApiKeyDto: {
+            /** @example CI pipeline */
+            name: string;
+            /** @example Opens the bastion for deploy jobs */
+            description?: string | null;
+            /**
+             * @description What the key may do: sessions:read, sessions:write (does not include sessions:read), resources:read, audit:read
+             * @example [
+             *       "sessions:read",
+             *       "sessions:write"
+             *     ]
+             */
+            scopes: ("sessions:read" | "sessions:write" | "resources:read" | "audit:read")[];
+            /**
+             * Format: date-time
+             * @description When the key stops working; in the future. A date alone means 00:00 UTC that day. Absent or null: never.
+             * @example 2027-01-31T00:00:00Z
+             */
+            expiresAt?: string | null;
+        };
+        CreatedApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example CI pipeline */
+            name: string;
+            description: string | null;
+            /**
+             * @description The first 15 characters of the key, shown in lists and audit rows
+             * @example egk_live_4fZk2Q
+             */
+            keyPrefix: string;
+            /**
+             * @description The key. Shown in this answer only: store it now, it cannot be read again.
+             * @example egk_live_4fZk2QpX0aLr8Jm1Vt6nYc3eHs9uWb5dKg7iRo2zFq
+             */
+            plainTextKey: string;
+            /**
+             * @description What the key may do: sessions:read, sessions:write (does not include sessions:read), resources:read, audit:read
+             * @example [
+             *       "sessions:read",
+             *       "sessions:write"
+             *     ]
+             */
+            scopes: ("sessions:read" | "sessions:write" | "resources:read" | "audit:read")[];
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example CI pipeline */
+            name: string;
+            description: string | null;
+            /** @example egk_live_4fZk2Q */
+            keyPrefix: string;
+            /**
+             * @description What the key may do: sessions:read, sessions:write (does not include sessions:read), resources:read, audit:read
+             * @example [
+             *       "sessions:read",
+             *       "sessions:write"
+             *     ]
+             */
+            scopes: ("sessions:read" | "sessions:write" | "resources:read" | "audit:read")[];
+            isRevoked: boolean;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description Updated at most once a minute
+             */
+            lastUsedAt: string | null;
+            /**
+             * @description Updated at most once a minute
+             * @example 203.0.113.7
+             */
+            lastUsedIp: string | null;
+            /** @example admin@acme.example */
+            createdByEmail: string;
+            /** Format: date-time */
+            createdAt: string;
         };
     };
     responses: never;
@@ -1204,9 +1901,9 @@ export interface operations {
     listAuditLogs: {
         parameters: {
             query?: {
-                eventType?: "USER_REGISTER" | "USER_LOGIN" | "USER_LOGOUT" | "CREDENTIAL_CREATE" | "CREDENTIAL_UPDATE" | "CREDENTIAL_DELETE" | "CREDENTIAL_VERIFY" | "CREDENTIAL_RESOURCES_MIGRATE" | "RESOURCE_CREATE" | "RESOURCE_UPDATE" | "RESOURCE_DELETE" | "RESOURCE_VERIFY" | "USER_INVITE" | "INVITATION_ACCEPT" | "USER_UPDATE" | "USER_DELETE" | "PASSWORD_CHANGE" | "PASSWORD_RESET_REQUEST" | "PASSWORD_RESET" | "ORGANIZATION_SETTINGS_UPDATE" | "ROLE_CREATE" | "ROLE_UPDATE" | "ROLE_DELETE" | "ROLE_USER_ASSIGN" | "ROLE_USER_UNASSIGN" | "ROLE_RESOURCE_ASSIGN" | "ROLE_RESOURCE_UNASSIGN";
+                eventType?: "USER_REGISTER" | "USER_LOGIN" | "USER_LOGOUT" | "CREDENTIAL_CREATE" | "CREDENTIAL_UPDATE" | "CREDENTIAL_DELETE" | "CREDENTIAL_VERIFY" | "CREDENTIAL_RESOURCES_MIGRATE" | "RESOURCE_CREATE" | "RESOURCE_UPDATE" | "RESOURCE_DELETE" | "RESOURCE_VERIFY" | "USER_INVITE" | "INVITATION_ACCEPT" | "USER_UPDATE" | "USER_DELETE" | "PASSWORD_CHANGE" | "PASSWORD_RESET_REQUEST" | "PASSWORD_RESET" | "ORGANIZATION_SETTINGS_UPDATE" | "ROLE_CREATE" | "ROLE_UPDATE" | "ROLE_DELETE" | "ROLE_USER_ASSIGN" | "ROLE_USER_UNASSIGN" | "ROLE_RESOURCE_ASSIGN" | "ROLE_RESOURCE_UNASSIGN" | "MFA_ENABLE" | "MFA_DISABLE" | "MFA_RECOVERY_CODES_REGENERATE" | "MFA_RESET" | "API_KEY_CREATE" | "API_KEY_REVOKE" | "SESSION_START" | "SESSION_STOP" | "SESSION_ADMIN_STOP" | "SESSION_EXTEND" | "SESSION_EXPIRE" | "SESSION_END_USER_REMOVED" | "STATIC_IP_RULE_CREATE" | "STATIC_IP_RULE_DELETE";
                 actorEmail?: string;
-                resourceType?: "USER" | "ORGANIZATION" | "CREDENTIAL" | "RESOURCE" | "ROLE";
+                resourceType?: "USER" | "ORGANIZATION" | "CREDENTIAL" | "RESOURCE" | "ROLE" | "API_KEY" | "SESSION" | "STATIC_IP_RULE";
                 resourceId?: string;
                 result?: "SUCCESS" | "FAILURE";
                 /** @description Inclusive lower bound: YYYY-MM-DD (UTC) or YYYY-MM-DDTHH:MM:SS[.fff] with Z or ±HH:MM */
@@ -1426,6 +2123,116 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginDto"];
+            };
+        };
+        responses: {
+            /** @description Signed in; or the MFA challenge and no sign-in; or, when the password has expired, a password change token and no sign-in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthResponseDto"] | components["schemas"]["MfaChallengeResponseDto"] | components["schemas"]["PasswordExpiredResponseDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    verifyMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyMfaDto"];
             };
         };
         responses: {
@@ -2048,6 +2855,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -2221,12 +3040,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Signed in; or, for a user with MFA on, the MFA challenge and no sign-in */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthResponseDto"];
+                    "application/json": components["schemas"]["AuthResponseDto"] | components["schemas"]["MfaChallengeResponseDto"];
                 };
             };
             /** @description VALIDATION_ERROR, INVALID_TOKEN */
@@ -2335,6 +3155,498 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
                         /** @enum {string} */
                         error?: "VALIDATION_ERROR" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    setupMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaSetupResponseDto"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "MFA_ALREADY_ENABLED";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    confirmMfaSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmMfaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesResponseDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "MFA_ALREADY_ENABLED";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    disableMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableMfaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmptyResponseDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR, MFA_REQUIRED_BY_ORGANIZATION */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR" | "MFA_REQUIRED_BY_ORGANIZATION";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description MFA_NOT_ENABLED */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "MFA_NOT_ENABLED";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateRecoveryCodesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesResponseDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description MFA_NOT_ENABLED */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "MFA_NOT_ENABLED";
                     };
                 };
             };
@@ -2994,6 +4306,113 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
                         /** @enum {string} */
                         error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "USER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    resetUserMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResetMfaResponseDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR, MFA_NOT_ENABLED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR" | "MFA_NOT_ENABLED";
                     };
                 };
             };
@@ -4702,6 +6121,1389 @@ export interface operations {
             };
         };
     };
+    listResourceHealthEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this resource's events */
+                resourceId?: string;
+                /** @description Zero-based page number */
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceHealthEventPageDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"][];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    startSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any string up to 200 characters */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSessionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description URL of the new session */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR, DURATION_EXCEEDS_LIMIT, SESSION_LIMIT_REACHED, NO_RESOURCES_ASSIGNED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR" | "DURATION_EXCEEDS_LIMIT" | "SESSION_LIMIT_REACHED" | "NO_RESOURCES_ASSIGNED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RESOURCE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listAllSessions: {
+        parameters: {
+            query?: {
+                status?: "PENDING" | "ACTIVE" | "PARTIAL" | "FAILED" | "EXPIRING" | "EXPIRED" | "CANCELLED";
+                userId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"][];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    adminStopSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR, SESSION_NOT_ACTIVE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR" | "SESSION_NOT_ACTIVE";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description SESSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SESSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description SESSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SESSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    stopSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR, SESSION_NOT_ACTIVE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR" | "SESSION_NOT_ACTIVE";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description SESSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SESSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    extendSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendSessionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR, SESSION_NOT_ACTIVE, DURATION_EXCEEDS_LIMIT */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR" | "SESSION_NOT_ACTIVE" | "DURATION_EXCEEDS_LIMIT";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description SESSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SESSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    detectIp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectIpDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listStaticIpRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaticIpRuleDto"][];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    createStaticIpRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any string up to 200 characters */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateStaticIpRuleDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description URL of the new rule */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaticIpRuleDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RESOURCE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getStaticIpRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaticIpRuleDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description STATIC_IP_RULE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "STATIC_IP_RULE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    deleteStaticIpRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description STATIC_IP_RULE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "STATIC_IP_RULE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
     listRoles: {
         parameters: {
             query?: never;
@@ -5693,6 +8495,314 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
                         /** @enum {string} */
                         error?: "ROLE_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "NOT_FOUND";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyDto"][];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "RATE_LIMIT_EXCEEDED";
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "VALIDATION_ERROR";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description API_KEY_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelopeDto"] & {
+                        /** @enum {string} */
+                        error?: "API_KEY_NOT_FOUND";
                     };
                 };
             };

@@ -37,8 +37,14 @@ export interface AppConfig {
     loginPerMinute: number;
     /** Per client IP; each address (organization slug + email) also gets 3 an hour (§10). */
     forgotPasswordPerHour: number;
+    /** MFA codes (§11): POST /auth/verify-mfa per client IP, and the signed-in MFA routes that take a code, per user. */
+    mfaPerMinute: number;
   };
   jobs: { enabled: boolean; verifyIntervalMinutes: number; pollSeconds: number };
+  /** §13, §17: session limits, the same for every organization. */
+  sessions: { defaultHours: number; maxHours: number; maxConcurrent: number };
+  /** §17: the engine's timing. */
+  engine: { applyTimeoutSeconds: number; reconcileIntervalMinutes: number; leaseSeconds: number; concurrency: number };
   providers: { awsEndpointUrl?: string; awsIamEndpointUrl?: string; timeoutMs: number; allowedNetworks: string[] };
   /** SMTP_URL may carry a password: never log it. Without it (development only) mails go to DATA_DIR/outbox. */
   mail: { smtpUrl?: string; from: string; appUrl: string };
@@ -48,6 +54,15 @@ export interface AppConfig {
 const MIN_SECRET_DISTINCT_CHARACTERS = 12;
 const HOW_TO_GENERATE_SECRET =
   'generate one with `openssl rand -base64 48` (or `node -e "console.log(crypto.randomBytes(48).toString(\'base64\'))"`)';
+
+function sessionLimits(env: Env): AppConfig['sessions'] {
+  const maxHours = int(env, 'SESSION_MAX_HOURS', 24, 1, 168);
+  const defaultHours = int(env, 'SESSION_DEFAULT_HOURS', 2, 1, 168);
+  if (defaultHours > maxHours) {
+    throw new ConfigError('SESSION_DEFAULT_HOURS', `must not exceed SESSION_MAX_HOURS (${maxHours})`);
+  }
+  return { defaultHours, maxHours, maxConcurrent: int(env, 'SESSION_MAX_CONCURRENT', 0, 0, 10_000) };
+}
 
 function trustProxy(env: Env): AppConfig['trustProxy'] {
   const raw = str(env, 'TRUST_PROXY');
@@ -197,11 +212,19 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
       registerPerHour: int(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 5, 1, 1_000_000),
       loginPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 10, 1, 1_000_000),
       forgotPasswordPerHour: int(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR', 5, 1, 1_000_000),
+      mfaPerMinute: int(env, 'RATE_LIMIT_MFA_PER_MINUTE', 10, 1, 1_000_000),
     },
     jobs: {
       enabled: bool(env, 'JOBS_ENABLED', true),
       verifyIntervalMinutes: int(env, 'VERIFY_INTERVAL_MINUTES', 30, 1, 10_080),
       pollSeconds: int(env, 'JOBS_POLL_SECONDS', 15, 1, 3600),
+    },
+    sessions: sessionLimits(env),
+    engine: {
+      applyTimeoutSeconds: int(env, 'SESSION_APPLY_TIMEOUT_SECONDS', 120, 1, 86_400),
+      reconcileIntervalMinutes: int(env, 'RECONCILE_INTERVAL_MINUTES', 10, 1, 10_080),
+      leaseSeconds: int(env, 'ENGINE_LEASE_SECONDS', 60, 2, 3_600),
+      concurrency: int(env, 'ENGINE_CONCURRENCY', 16, 1, 256),
     },
     providers: {
       awsEndpointUrl: url(env, 'AWS_ENDPOINT_URL', ['http:', 'https:']),

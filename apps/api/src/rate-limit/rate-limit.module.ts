@@ -70,7 +70,7 @@ function anonymousRateLimit(storage: ThrottlerStorage, limit: number): Anonymous
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 
 /** Every throttler this app defines; @SkipThrottle() alone would only skip one named "default". */
-export const THROTTLER_NAMES = ['user', 'anonymous', 'login', 'register', 'forgotPassword', 'forgotPasswordAddress'] as const;
+export const THROTTLER_NAMES = ['user', 'anonymous', 'login', 'register', 'forgotPassword', 'forgotPasswordAddress', 'mfa'] as const;
 
 /** For routes that must never be limited (health probes from load balancers). */
 export const SkipRateLimits = (): MethodDecorator & ClassDecorator =>
@@ -84,6 +84,8 @@ export class RateLimitModule {
       { name: 'user', limit: limits.userPerMinute, ttl: MINUTE, skipIf: (c) => !principalOf(c) },
       { name: 'anonymous', limit: limits.anonymousPerMinute, ttl: MINUTE, skipIf: (c) => Boolean(principalOf(c)) },
       { name: 'login', limit: limits.loginPerMinute, ttl: MINUTE, skipIf: (c) => bucketOf(c) !== 'login' },
+      // MFA codes: verify-mfa per client IP (no principal yet); confirm, disable and regenerate per user.
+      { name: 'mfa', limit: limits.mfaPerMinute, ttl: MINUTE, skipIf: (c) => bucketOf(c) !== 'mfa' },
       { name: 'register', limit: limits.registerPerHour, ttl: 60 * MINUTE, skipIf: (c) => bucketOf(c) !== 'register' },
       { name: 'forgotPassword', limit: limits.forgotPasswordPerHour, ttl: 60 * MINUTE, skipIf: (c) => bucketOf(c) !== 'forgot-password' },
       {

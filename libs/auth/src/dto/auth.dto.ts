@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { MfaChallengeResponseDto } from '../mfa/dto/mfa.dto';
 import { MeetsDefaultPasswordPolicy } from '../passwords/password.decorators';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -95,6 +96,12 @@ export class AuthResponseDto {
   @ApiProperty({ description: 'Access-token lifetime in seconds', example: 900 }) expiresIn!: number;
   @ApiProperty({ enum: ['Bearer'] }) tokenType!: 'Bearer';
   @ApiProperty({ type: AuthUserDto }) user!: AuthUserDto;
+  @ApiPropertyOptional({
+    enum: [true],
+    description:
+      'Present (true) only when the organization requires MFA and the user has not set it up: until POST /mfa/setup/confirm, this access token reaches only /mfa/setup, /mfa/setup/confirm, /auth/me and /auth/logout (403 elsewhere)',
+  })
+  mfaSetupRequired?: true;
 }
 
 /** Login's answer when the password is older than the organization's passwordExpirationDays (§10). */
@@ -107,6 +114,7 @@ export class PasswordExpiredResponseDto {
   @ApiProperty({ type: 'object', additionalProperties: false, nullable: true, enum: [null], description: 'Always null' }) user!: null;
 }
 
-export type LoginResponse = AuthResponseDto | PasswordExpiredResponseDto;
+/** Login's answers (§10, §11): signed in, an expired password, or the MFA challenge. */
+export type LoginResponse = AuthResponseDto | PasswordExpiredResponseDto | MfaChallengeResponseDto;
 
 export class EmptyResponseDto {}

@@ -1,29 +1,56 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ForbiddenError, RequestWithPrincipal, Role } from '@app/common';
-import { ROLES_KEY } from '../access/access.decorators';
+import { ApiKeyScope, ForbiddenError, RequestWithPrincipal, Role } from '@app/common';
+import { REQUIRED_SCOPE_KEY, ROLES_KEY } from '../access/access.decorators';
 
-/** After authentication: a principal without one of the route's roles gets 403 FORBIDDEN. */
+/** What a route asks of its caller, read from its decorators once (they never change). */
+interface RouteAccess {
+  roles?: Role[];
+  scope?: ApiKeyScope;
+}
+
+/**
+ * After authentication, the 403 of §1 and §15. An API key passes only a route that names a scope
+ * (@RequiresScope) it carries, whatever its creator's role: admin routes name none, so they refuse
+ * every key. Then the route's roles apply to everyone, a key acting with its creator's current role.
+ */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  /** The roles each handler requires, read from its decorators once (they never change). */
-  private readonly required = new WeakMap<object, Role[] | undefined>();
+  private readonly access = new WeakMap<object, RouteAccess>();
 
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const handler = context.getHandler();
-    if (!this.required.has(handler)) {
-      this.required.set(handler, this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [handler, context.getClass()]));
+    const { roles, scope } = this.accessOf(context);
+    const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
+    if (principal?.kind === 'apiKey') {
+      if (!scope) {
+        throw new ForbiddenError('API keys cannot call this route');
+      }
+      if (!principal.scopes.includes(scope)) {
+        throw new ForbiddenError(`This API key lacks the ${scope} scope`);
+      }
     }
-    const roles = this.required.get(handler);
     if (!roles?.length) {
       return true;
     }
-    const principal = context.switchToHttp().getRequest<RequestWithPrincipal>().principal;
-    if (principal?.kind === 'user' && roles.includes(principal.role)) {
+    if (principal && roles.includes(principal.role)) {
       return true;
     }
     throw new ForbiddenError(`This action requires the ${roles.join(' or ')} role`);
+  }
+
+  private accessOf(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    let access = this.access.get(handler);
+    if (!access) {
+      const targets = [handler, context.getClass()];
+      access = {
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets),
+        scope: this.reflector.getAllAndOverride<ApiKeyScope | undefined>(REQUIRED_SCOPE_KEY, targets),
+      };
+      this.access.set(handler, access);
+    }
+    return access;
   }
 }

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Principal, RateLimitBucket } from '@app/common';
 import { CurrentPrincipal, Public } from '../access/access.decorators';
 import { AuthResponseDto } from '../dto/auth.dto';
+import { MfaChallengeResponseDto } from '../mfa/dto/mfa.dto';
 import { ChangeExpiredPasswordDto, ChangePasswordDto, ForgotPasswordDto, ResetPasswordDto } from './dto/passwords.dto';
 import { PasswordsDocs } from './passwords.openapi';
 import { PasswordsService } from './passwords.service';
@@ -32,7 +33,7 @@ export class PasswordsController {
   @Public()
   @HttpCode(200)
   @PasswordsDocs.reset()
-  reset(@Body() dto: ResetPasswordDto): Promise<AuthResponseDto> {
+  reset(@Body() dto: ResetPasswordDto): Promise<AuthResponseDto | MfaChallengeResponseDto> {
     return this.passwords.reset(dto);
   }
 

@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import { ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS, ErrorCode } from '@app/common';
 import { AuthResponseDto, EmptyResponseDto } from '../dto/auth.dto';
+import { MfaChallengeResponseDto } from '../mfa/dto/mfa.dto';
 
 const PUBLIC_ERRORS: ErrorCode[] = [...BODY_ERRORS, 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
 
@@ -16,10 +17,10 @@ export const PasswordsDocs = {
       ApiOperation({
         operationId: 'changePassword',
         summary: "Change the signed-in user's password",
-        description: `Checks currentPassword (401 UNAUTHORIZED "Current password is incorrect" when wrong) and sets newPassword. ${POLICY} A newPassword equal to the current one is 400 VALIDATION_ERROR. Every other refresh token of the user stops working: pass the caller's own refreshToken to keep this session signed in; without it, every refresh token of the user dies. Access tokens already issued stay valid until they expire.`,
+        description: `Checks currentPassword (401 UNAUTHORIZED "Current password is incorrect" when wrong) and sets newPassword. ${POLICY} A newPassword equal to the current one is 400 VALIDATION_ERROR. Every other refresh token of the user stops working: pass the caller's own refreshToken to keep this session signed in; without it, every refresh token of the user dies. Access tokens already issued stay valid until they expire. While the organization requires MFA and the user has not set it up, 403 FORBIDDEN.`,
       }),
       ApiOkResponse({ type: EmptyResponseDto }),
-      ApiErrorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS),
+      ApiErrorResponses(...AUTHENTICATED_ERRORS, 'FORBIDDEN', ...BODY_ERRORS),
     ),
 
   forgot: () =>
@@ -39,9 +40,13 @@ export const PasswordsDocs = {
       ApiOperation({
         operationId: 'resetPassword',
         summary: 'Set a new password with the token from a reset mail',
-        description: `Sets the password and signs the user in (a new token pair). ${POLICY} A refused password leaves the token usable. An unknown, spent or expired token is 400 INVALID_TOKEN. Every other refresh token of the user stops working.`,
+        description: `Sets the password and signs the user in (a new token pair). ${POLICY} A refused password leaves the token usable. An unknown, spent or expired token is 400 INVALID_TOKEN. Every other refresh token of the user stops working. A user with MFA on is not signed in by the link alone: the answer is then the MFA challenge {mfaRequired: true, mfaChallengeToken, ...}, completed with POST /auth/verify-mfa.`,
       }),
-      ApiOkResponse({ type: AuthResponseDto }),
+      ApiExtraModels(MfaChallengeResponseDto),
+      ApiOkResponse({
+        description: 'Signed in; or, for a user with MFA on, the MFA challenge and no sign-in',
+        schema: { oneOf: [{ $ref: getSchemaPath(AuthResponseDto) }, { $ref: getSchemaPath(MfaChallengeResponseDto) }] },
+      }),
       ApiErrorResponses(...PUBLIC_ERRORS, 'INVALID_TOKEN'),
     ),
 

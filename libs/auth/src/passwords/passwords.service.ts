@@ -5,6 +5,8 @@ import { AuditService } from '@app/audit';
 import { MailService } from '@app/mail';
 import { AuthService } from '../auth.service';
 import { AuthResponseDto } from '../dto/auth.dto';
+import { MfaChallengeResponseDto } from '../mfa/dto/mfa.dto';
+import { MfaChallengeService } from '../mfa/mfa-challenge.service';
 import { PasswordHasher } from '../password-hasher';
 import { OrganizationSettingsRepository } from '../settings/organization-settings.repository';
 import { OneTimeTokenService, TokenOwner } from '../tokens/one-time-token.service';
@@ -40,6 +42,7 @@ export class PasswordsService implements BeforeApplicationShutdown {
     // Lazily: @app/audit decorates its controller with this library's access decorators.
     @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
     private readonly txHost: TxHost,
+    private readonly mfaChallenges: MfaChallengeService,
   ) {}
 
   /** Every other refresh token of the user dies; the caller's own session survives when it names its refresh token. */
@@ -83,8 +86,12 @@ export class PasswordsService implements BeforeApplicationShutdown {
     }
   }
 
-  /** A refused password leaves the token usable: it is spent only in the transaction that sets the new one. */
-  async reset(dto: ResetPasswordDto): Promise<AuthResponseDto> {
+  /**
+   * A refused password leaves the token usable: it is spent only in the transaction that sets the
+   * new one. A reset link proves only the first factor: a user with MFA on gets the MFA challenge
+   * (§11) instead of tokens, as a login would.
+   */
+  async reset(dto: ResetPasswordDto): Promise<AuthResponseDto | MfaChallengeResponseDto> {
     const account = await this.tokenHolder('PASSWORD_RESET', dto.token, INVALID_RESET_TOKEN);
     await this.checkNewPassword(account.organizationId, dto.password, 'password', false);
     const passwordHash = await this.hasher.hash(dto.password);
@@ -92,7 +99,8 @@ export class PasswordsService implements BeforeApplicationShutdown {
       if (!(await this.oneTimeTokens.consume('PASSWORD_RESET', dto.token))) {
         throw new InvalidTokenError(INVALID_RESET_TOKEN);
       }
-      return this.setPasswordAndSignIn(account, passwordHash, 'PASSWORD_RESET', INVALID_RESET_TOKEN);
+      await this.setNewPassword(account, passwordHash, 'PASSWORD_RESET', INVALID_RESET_TOKEN);
+      return account.mfaEnabled ? this.mfaChallenges.issue(account) : this.signIn(account);
     });
   }
 
@@ -105,7 +113,9 @@ export class PasswordsService implements BeforeApplicationShutdown {
       if (!(await this.oneTimeTokens.consume('PASSWORD_CHANGE', dto.passwordChangeToken))) {
         throw new InvalidTokenError(INVALID_PASSWORD_CHANGE_TOKEN);
       }
-      return this.setPasswordAndSignIn(account, passwordHash, 'PASSWORD_CHANGE', INVALID_PASSWORD_CHANGE_TOKEN);
+      // The change token of an MFA user is only handed out after its second factor (verify-mfa).
+      await this.setNewPassword(account, passwordHash, 'PASSWORD_CHANGE', INVALID_PASSWORD_CHANGE_TOKEN);
+      return this.signIn(account);
     });
   }
 
@@ -119,19 +129,18 @@ export class PasswordsService implements BeforeApplicationShutdown {
     return account;
   }
 
-  /** Inside the transaction that spent the token: the password, the end of every session, the audit row, a new sign-in. */
-  private async setPasswordAndSignIn(
+  /** Inside the transaction that spent the token: the password, the end of every session, the audit row. */
+  private async setNewPassword(
     account: UserAccount,
     passwordHash: string,
     eventType: 'PASSWORD_RESET' | 'PASSWORD_CHANGE',
     invalidTokenMessage: string,
-  ): Promise<AuthResponseDto> {
+  ): Promise<void> {
     // Deactivated since the token was read: the token is worth nothing (and stays unspent with the rollback).
     if (!(await this.passwords.setPassword(account.organizationId, account.id, passwordHash))) {
       throw new InvalidTokenError(invalidTokenMessage);
     }
     await this.endOtherCredentials(account);
-    await this.users.touchLastLogin(account.id);
     await this.audit.record({
       eventType,
       organizationId: account.organizationId,
@@ -140,15 +149,24 @@ export class PasswordsService implements BeforeApplicationShutdown {
       targetId: account.id,
       targetName: account.email,
     });
+  }
+
+  /** A new sign-in, in the same transaction. */
+  private async signIn(account: UserAccount): Promise<AuthResponseDto> {
+    await this.users.touchLastLogin(account.id);
     return this.auth.issueFor(account.organizationId, account.id);
   }
 
-  /** A new password ends the user's refresh tokens (but `keepFamilyId`'s) and any reset or change token still unused. */
+  /**
+   * A new password ends the user's refresh tokens (but `keepFamilyId`'s) and any reset, change or
+   * MFA challenge token still unused (a challenge proved the old password).
+   */
   private async endOtherCredentials(account: UserAccount, keepFamilyId?: string): Promise<void> {
     await this.refreshTokens.revokeAllForUser(account.organizationId, account.id, keepFamilyId);
     await this.oneTimeTokens.revokeAll({ organizationId: account.organizationId, userId: account.id }, [
       'PASSWORD_RESET',
       'PASSWORD_CHANGE',
+      'MFA_CHALLENGE',
     ]);
   }
 

@@ -62,7 +62,14 @@ export function jwtStrategyClass(name: string): Type<JwtStrategyInstance> {
       if (!user) {
         return false;
       }
-      return { kind: 'user', userId: sub, organizationId: org, role: user.role, email: user.email };
+      return {
+        kind: 'user',
+        userId: sub,
+        organizationId: org,
+        role: user.role,
+        email: user.email,
+        mfaSetupRequired: user.mfa_setup_required,
+      };
     }
 
     onModuleDestroy(): void {

@@ -7,14 +7,15 @@ import { randomBytes } from 'node:crypto';
  */
 export interface StrategyNames {
   jwt: string;
+  apiKey: string;
 }
 
 export function uniqueStrategyNames(): StrategyNames {
   const suffix = randomBytes(4).toString('hex');
-  return { jwt: `jwt:${suffix}` };
+  return { jwt: `jwt:${suffix}`, apiKey: `api-key:${suffix}` };
 }
 
-/** The order in which the authentication guard tries them. */
+/** The order in which the authentication guard tries them: access tokens first, then API keys. */
 export function strategyOrder(names: StrategyNames): string[] {
-  return [names.jwt];
+  return [names.jwt, names.apiKey];
 }

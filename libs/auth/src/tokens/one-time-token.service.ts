@@ -91,6 +91,45 @@ export class OneTimeTokenService {
     return row ? { organizationId: row.organization_id, userId: row.user_id } : undefined;
   }
 
+  /**
+   * The usable token's row, locked for the rest of the transaction: attempts on one token (an MFA
+   * challenge) run one at a time, so its failures are counted exactly, and one attempt spends it.
+   */
+  async lockUsable(purpose: UserTokenPurpose, token: string): Promise<{ id: string; owner: TokenOwner } | undefined> {
+    if (!TOKEN_SHAPE.test(token)) {
+      return undefined;
+    }
+    const found = await this.tokens
+      .createQueryBuilder('t')
+      .select(['t.id', 't.organizationId', 't.userId'])
+      .where('t.tokenHash = :hash AND t.purpose = :purpose AND t.usedAt IS NULL AND t.expiresAt > now()', {
+        hash: hashOneTimeToken(token),
+        purpose,
+      })
+      .setLock('pessimistic_write')
+      .getOne();
+    return found ? { id: found.id, owner: { organizationId: found.organizationId, userId: found.userId } } : undefined;
+  }
+
+  /** Spends a token locked by lockUsable. */
+  async spend(owner: TokenOwner, id: string): Promise<void> {
+    await this.tokens.update({ organizationId: owner.organizationId, userId: owner.userId, id }, { usedAt: () => 'now()' });
+  }
+
+  /** One more wrong answer on the token; the `maxFailures`th ends it (in the database: every instance sees it). */
+  async recordFailure(owner: TokenOwner, id: string, maxFailures: number): Promise<void> {
+    await this.tokens
+      .createQueryBuilder()
+      .update()
+      .set({
+        failedAttempts: () => 'failed_attempts + 1',
+        usedAt: () => `CASE WHEN failed_attempts + 1 >= ${Math.trunc(maxFailures)} THEN now() ELSE used_at END`,
+      })
+      .where('organization_id = :organizationId AND user_id = :userId AND id = :id', { ...owner, id })
+      .updateEntity(false)
+      .execute();
+  }
+
   /** Every unused token of the user dies (user removed or deactivated, password changed). */
   async revokeAll(owner: TokenOwner, purposes?: UserTokenPurpose[]): Promise<void> {
     const query = this.tokens

@@ -32,6 +32,10 @@ export class UserToken {
   @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
   usedAt!: Date | null;
 
+  /** Wrong answers given with this token (MFA challenges die at five); counted in the database, never in memory. */
+  @Column({ name: 'failed_attempts', type: 'integer', default: 0 })
+  failedAttempts!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

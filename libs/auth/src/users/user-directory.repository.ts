@@ -14,6 +14,8 @@ export interface DirectoryUserRow {
   is_active: boolean;
   invitation_pending: boolean;
   last_login_at: Date | null;
+  /** Null while MFA is off (§11). */
+  mfa_enabled_at: Date | null;
   created_at: Date;
   updated_at: Date;
   role_names: string[];
@@ -35,7 +37,18 @@ export interface DirectoryUserChanges {
   isActive?: boolean;
 }
 
-const PUBLIC_COLUMNS = ['id', 'email', 'name', 'role', 'isActive', 'invitationPending', 'lastLoginAt', 'createdAt', 'updatedAt'] as const;
+const PUBLIC_COLUMNS = [
+  'id',
+  'email',
+  'name',
+  'role',
+  'isActive',
+  'invitationPending',
+  'lastLoginAt',
+  'mfaEnabledAt',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 /**
  * The role names of `u`, sorted. By table name: roles belong to libs/users, which depends on this

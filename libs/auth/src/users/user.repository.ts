@@ -3,6 +3,7 @@ import { Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION, Role } from '@app/common';
 import { CompiledRead, selectColumns, TxHost } from '@app/database';
 import { OrganizationAlreadyExistsError } from '../auth.errors';
+import { OrganizationSettings } from '../settings/organization-settings.entity';
 import { Organization } from './organization.entity';
 import { User } from './user.entity';
 
@@ -17,6 +18,9 @@ export interface UserAccount {
   organizationName: string;
   organizationSlug: string;
   subscriptionTier: string;
+  mfaEnabled: boolean;
+  /** The organization requires MFA (§11): without it on, a sign-in reaches only MFA setup. */
+  mfaRequiredByOrganization: boolean;
 }
 
 interface UserAccountRow {
@@ -30,6 +34,15 @@ interface UserAccountRow {
   organization_name: string;
   organization_slug: string;
   subscription_tier: string;
+  mfa_enabled: boolean;
+  mfa_required: boolean;
+}
+
+/** What every authenticated request learns about its user, in one statement. */
+export interface ActiveUser {
+  role: Role;
+  email: string;
+  mfa_setup_required: boolean;
 }
 
 /** User properties read raw, under their database names (see selectColumns). */
@@ -47,8 +60,13 @@ function toAccount(row: UserAccountRow): UserAccount {
     organizationName: row.organization_name,
     organizationSlug: row.organization_slug,
     subscriptionTier: row.subscription_tier,
+    mfaEnabled: row.mfa_enabled,
+    mfaRequiredByOrganization: row.mfa_required,
   };
 }
+
+/** The organization requires MFA and the user has not turned it on (no settings row: not required). */
+const MFA_SETUP_REQUIRED_SQL = 'u.mfaEnabledAt IS NULL AND coalesce(s.mfaRequired, false)';
 
 /** The per-request check behind every access token, built once per DataSource (see CompiledRead). */
 const ACTIVE_ROLE = new CompiledRead<{ organizationId: string; userId: string }>(
@@ -58,6 +76,9 @@ const ACTIVE_ROLE = new CompiledRead<{ organizationId: string; userId: string }>
       .createQueryBuilder('u')
       .select('u.role', 'role')
       .addSelect('u.email', 'email')
+      // §11: folded into this one read, so enforcement costs no query of its own.
+      .addSelect(MFA_SETUP_REQUIRED_SQL, 'mfa_setup_required')
+      .leftJoin(OrganizationSettings, 's', 's.organizationId = u.organizationId')
       .where('u.organizationId = :organizationId AND u.id = :userId AND u.isActive'),
   ['organizationId', 'userId'],
 );
@@ -82,7 +103,10 @@ export class UserRepository {
       .addSelect('o.name', 'organization_name')
       .addSelect('o.slug', 'organization_slug')
       .addSelect('o.subscriptionTier', 'subscription_tier')
-      .innerJoin(Organization, 'o', 'o.id = u.organizationId');
+      .addSelect('u.mfaEnabledAt IS NOT NULL', 'mfa_enabled')
+      .addSelect('coalesce(s.mfaRequired, false)', 'mfa_required')
+      .innerJoin(Organization, 'o', 'o.id = u.organizationId')
+      .leftJoin(OrganizationSettings, 's', 's.organizationId = u.organizationId');
   }
 
   async createOrganization(name: string, slug: string): Promise<string> {
@@ -138,9 +162,12 @@ export class UserRepository {
     return row ? toAccount(row) : undefined;
   }
 
-  /** The per-request check behind every access token: is this user still active, with which role? */
-  findActiveRole(organizationId: string, userId: string): Promise<{ role: Role; email: string } | undefined> {
-    return ACTIVE_ROLE.one<{ role: Role; email: string }>(this.txHost.tx, { organizationId, userId });
+  /**
+   * The per-request check behind every access token: is this user still active, with which role,
+   * and must it set up MFA before anything else (§11)?
+   */
+  findActiveRole(organizationId: string, userId: string): Promise<ActiveUser | undefined> {
+    return ACTIVE_ROLE.one<ActiveUser>(this.txHost.tx, { organizationId, userId });
   }
 
   async touchLastLogin(userId: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { ErrorCode, HTTP_STATUS_BY_CODE } from '../errors/error-code';
+import { ErrorCode, HTTP_STATUS_BY_CODE, OTHER_STATUSES_BY_CODE } from '../errors/error-code';
 import { ErrorEnvelopeDto, FieldErrorDto } from '../http/error-envelope';
 
 /** What every route behind the auth guard can answer, besides its own errors. */
@@ -30,16 +30,27 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   CREDENTIAL_NAME_TAKEN: "A credential named 'AWS Production' already exists in this organization",
   USER_NOT_FOUND: 'User with ID 9b2f6c1e-3d4a-4f5b-8c6d-7e8f9a0b1c2d not found',
   ROLE_NOT_FOUND: 'Role with ID 4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8 not found',
+  API_KEY_NOT_FOUND: 'API key with ID 2f1e0d9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f not found',
   USER_ALREADY_EXISTS: "A user with email 'ada@example.com' already exists in this organization",
   ROLE_ALREADY_EXISTS: "A role named 'Developers' already exists in this organization",
   ALREADY_ASSIGNED: 'The user is already assigned to this role',
   LAST_ADMIN: 'Cannot demote the last organization admin',
   INVALID_TOKEN: 'The link is invalid or has expired',
+  MFA_NOT_ENABLED: 'MFA is not enabled for this user',
+  MFA_ALREADY_ENABLED: 'MFA is already enabled: disable it first to set it up again',
+  MFA_REQUIRED_BY_ORGANIZATION: 'Your organization requires MFA: it cannot be disabled',
   PAYLOAD_TOO_LARGE: 'Request body is too large',
   UNSUPPORTED_MEDIA_TYPE: 'Request body must be application/json',
   RATE_LIMIT_EXCEEDED: 'Rate limit exceeded. Try again later.',
   INTERNAL_ERROR: 'An unexpected error occurred',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again shortly.',
+  SESSION_NOT_FOUND: 'Session with ID 6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d not found',
+  STATIC_IP_RULE_NOT_FOUND: 'Static IP rule with ID 1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d not found',
+  SESSION_NOT_ACTIVE: 'Session is not active (status EXPIRED)',
+  DURATION_EXCEEDS_LIMIT: 'Session duration exceeds the limit of 8 hours',
+  SESSION_LIMIT_REACHED: 'You already have 3 live sessions, the most allowed. Stop one first.',
+  NO_RESOURCES_ASSIGNED: 'No active resources are assigned to you',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request body',
 };
 
 function example(code: ErrorCode): Record<string, unknown> {
@@ -50,15 +61,28 @@ function example(code: ErrorCode): Record<string, unknown> {
   return body;
 }
 
+/** A code answered, on one route, with one of its OTHER_STATUSES_BY_CODE (§11's 404 MFA_NOT_ENABLED). */
+export interface ErrorAtStatus {
+  code: ErrorCode;
+  status: HttpStatus;
+}
+
 /**
  * Documents each error a route can return, grouped by status, with the envelope schema and
  * the exact codes as an enum, so generated clients and the spec cannot drift from the code.
  */
-export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+export function ApiErrorResponses(...codes: Array<ErrorCode | ErrorAtStatus>): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set(codes)) {
-    const status = HTTP_STATUS_BY_CODE[code];
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  const seen = new Set<string>();
+  for (const entry of codes) {
+    const { code, status } = typeof entry === 'string' ? { code: entry, status: HTTP_STATUS_BY_CODE[entry] } : entry;
+    if (status !== HTTP_STATUS_BY_CODE[code] && !OTHER_STATUSES_BY_CODE[code]?.includes(status)) {
+      throw new Error(`${code} is never answered with ${status} (see OTHER_STATUSES_BY_CODE)`);
+    }
+    if (!seen.has(`${status} ${code}`)) {
+      seen.add(`${status} ${code}`);
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
   }
   const responses = [...byStatus.entries()]
     .sort(([a], [b]) => a - b)

@@ -11,8 +11,7 @@ export function toUserDto(row: DirectoryUserRow): UserDto {
     isOrgAdmin: row.role === 'ORG_ADMIN',
     isActive: row.is_active,
     invitationPending: row.invitation_pending,
-    // MFA (§11) is not built yet: nobody has it on.
-    mfaEnabled: false,
+    mfaEnabled: row.mfa_enabled_at !== null,
     lastLoginAt: toIsoUtc(row.last_login_at),
     roleNames: row.role_names,
     createdAt: toIsoUtc(row.created_at) as string,

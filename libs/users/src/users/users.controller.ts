@@ -4,8 +4,17 @@ import type { FastifyReply } from 'fastify';
 import { Principal, UuidParam } from '@app/common';
 import { CurrentPrincipal, Roles } from '@app/auth';
 import { AuditedAction } from '@app/audit';
-import { CreateUserDto, ResendInvitationResponseDto, UpdateUserDto, UserDto } from './dto/user.dto';
-import { CreateUserDocs, DeleteUserDocs, GetUserDocs, ListUsersDocs, ResendInvitationDocs, UpdateUserDocs } from './users.openapi';
+import { CreateUserDto, ResendInvitationResponseDto, ResetMfaResponseDto, UpdateUserDto, UserDto } from './dto/user.dto';
+import { UserMfaService } from './user-mfa.service';
+import {
+  CreateUserDocs,
+  DeleteUserDocs,
+  GetUserDocs,
+  ListUsersDocs,
+  ResendInvitationDocs,
+  ResetMfaDocs,
+  UpdateUserDocs,
+} from './users.openapi';
 import { UsersService } from './users.service';
 
 @ApiTags('Users')
@@ -13,7 +22,10 @@ import { UsersService } from './users.service';
 @Roles('ORG_ADMIN')
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly userMfa: UserMfaService,
+  ) {}
 
   @Post()
   @AuditedAction('USER_INVITE', 'USER')
@@ -61,5 +73,13 @@ export class UsersController {
   @ResendInvitationDocs()
   resendInvitation(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<ResendInvitationResponseDto> {
     return this.users.resendInvitation(principal, id);
+  }
+
+  @Post(':id/reset-mfa')
+  @HttpCode(200)
+  @AuditedAction('MFA_RESET', 'USER')
+  @ResetMfaDocs()
+  resetMfa(@CurrentPrincipal() principal: Principal, @UuidParam() id: string): Promise<ResetMfaResponseDto> {
+    return this.userMfa.reset(principal, id);
   }
 }

@@ -4,6 +4,7 @@ import { InvitationsService } from './invitations.service';
 import { USER_REMOVAL_HOOKS, UserRemovalHook } from './user-removal.port';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
+import { UserMfaService } from './user-mfa.service';
 
 export interface UsersModuleOptions {
   /** Modules that export the hook classes. */
@@ -29,6 +30,7 @@ export class UsersModule {
         { provide: USER_REMOVAL_HOOKS, useFactory: (...bound: UserRemovalHook[]) => bound, inject: hooks },
         UsersService,
         InvitationsService,
+        UserMfaService,
       ],
       exports: [UsersService],
     };

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS } from '@app/common';
 import { AuthResponseDto } from '@app/auth';
-import { ResendInvitationResponseDto, UserDto } from './dto/user.dto';
+import { ResendInvitationResponseDto, ResetMfaResponseDto, UserDto } from './dto/user.dto';
 
 /** The OpenAPI prose of the people routes, one bundle per operation, so the controllers stay readable. */
 
@@ -88,4 +88,16 @@ export const SetPasswordDocs = (): MethodDecorator =>
     }),
     ApiOkResponse({ type: AuthResponseDto }),
     ApiErrorResponses(...BODY_ERRORS, 'INVALID_TOKEN', 'RATE_LIMIT_EXCEEDED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'),
+  );
+
+export const ResetMfaDocs = (): MethodDecorator =>
+  applyDecorators(
+    ApiOperation({
+      operationId: 'resetUserMfa',
+      summary: "Reset a user's MFA (a lost authenticator)",
+      description:
+        "Turns the user's MFA off: the TOTP secret and every recovery code are deleted, and open MFA sign-in challenges end. The user's sessions and tokens stay. While the organization requires MFA, the user's next sign-in reaches only MFA setup until it is set up again. A user without MFA is 400 MFA_NOT_ENABLED; a missing id, or one of another organization, 404 USER_NOT_FOUND. Requires ORG_ADMIN.",
+    }),
+    ApiOkResponse({ type: ResetMfaResponseDto }),
+    ApiErrorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'USER_NOT_FOUND', 'MFA_NOT_ENABLED'),
   );

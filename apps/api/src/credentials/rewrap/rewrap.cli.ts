@@ -5,8 +5,9 @@ import { loadConfig } from '../../config/app-config';
 import { ENTITIES } from '../../entities';
 import { CredentialCipher, parseKeyring } from '../credential-cipher';
 import { rewrapCredentials } from './credential-rewrap';
+import { rewrapMfaSecrets } from './mfa-secret-rewrap';
 
-/** `npm run keys:rewrap`: moves every credential to the highest key in CREDENTIAL_ENCRYPTION_KEYS. */
+/** `npm run keys:rewrap`: moves every credential and TOTP secret to the highest key in CREDENTIAL_ENCRYPTION_KEYS. */
 async function main(): Promise<void> {
   const { config } = loadConfig(process.env);
   const cipher = new CredentialCipher(parseKeyring(config.credentialEncryptionKeys));
@@ -29,7 +30,14 @@ async function main(): Promise<void> {
     if (report.undecryptable.length) {
       process.stdout.write(`No configured key opens these credentials (left unchanged): ${report.undecryptable.join(', ')}\n`);
     }
-    process.exitCode = report.remaining === 0 ? 0 : 2;
+    const mfa = await rewrapMfaSecrets(dataSource, cipher, { organizationId });
+    process.stdout.write(
+      `Re-encrypted the TOTP secrets of ${mfa.rewrapped} user(s) with key version ${cipher.activeVersion}; ${mfa.remaining} left on older keys.\n`,
+    );
+    if (mfa.undecryptable.length) {
+      process.stdout.write(`No configured key opens the TOTP secrets of these users (left unchanged): ${mfa.undecryptable.join(', ')}\n`);
+    }
+    process.exitCode = report.remaining === 0 && mfa.remaining === 0 ? 0 : 2;
   } finally {
     await dataSource.destroy();
   }

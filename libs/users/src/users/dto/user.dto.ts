@@ -66,3 +66,7 @@ export class UserDto {
 export class ResendInvitationResponseDto {
   @ApiProperty({ example: 'Invitation resent successfully' }) message!: string;
 }
+
+export class ResetMfaResponseDto {
+  @ApiProperty({ example: 'MFA reset successfully' }) message!: string;
+}

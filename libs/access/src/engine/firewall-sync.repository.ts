@@ -1,0 +1,176 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TxHost } from '@app/database';
+import type { ProviderName, ResourceTarget } from '@app/providers';
+import { rows } from './sql';
+
+export interface ClaimedFirewall {
+  resourceId: string;
+  organizationId: string;
+  generation: number;
+  reconcile: boolean;
+  health: string | null;
+  staleCidrs: string[] | null;
+}
+
+export interface FirewallResource {
+  id: string;
+  organizationId: string;
+  name: string;
+  credentialId: string;
+  provider: ProviderName;
+  target: ResourceTarget;
+}
+
+export interface GrantWork {
+  id: string;
+  cidr: string;
+  description: string;
+  status: 'PENDING' | 'REMOVING';
+  attempts: number;
+  pendingSince: Date | null;
+}
+
+/** The engine's queries over resource_sync and a firewall's grants. */
+@Injectable()
+export class FirewallSyncRepository {
+  constructor(
+    private readonly txHost: TxHost,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Claims firewalls with due work or a due reconcile: SKIP LOCKED so instances never take the same
+   * row in a round, and a lease so an instance that dies lets go of it within `leaseSeconds`.
+   */
+  async claim(limit: number, leaseSeconds: number): Promise<ClaimedFirewall[]> {
+    const found: Array<{
+      resource_id: string;
+      organization_id: string;
+      generation: number;
+      reconcile: boolean;
+      health: string | null;
+      stale_cidrs: string[] | null;
+    }> = await rows(
+      this.dataSource,
+      `UPDATE resource_sync s SET leased_until = now() + make_interval(secs => $2)
+       WHERE s.resource_id IN (
+         SELECT resource_id FROM resource_sync
+         WHERE (due_at <= now() OR reconcile_due_at <= now()) AND (leased_until IS NULL OR leased_until < now())
+         ORDER BY LEAST(due_at, reconcile_due_at) LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health, s.stale_cidrs`,
+      [limit, leaseSeconds],
+    );
+    return found.map((row) => ({
+      resourceId: row.resource_id,
+      organizationId: row.organization_id,
+      generation: row.generation,
+      reconcile: row.reconcile,
+      health: row.health,
+      staleCidrs: row.stale_cidrs,
+    }));
+  }
+
+  /**
+   * Lets go of the lease. If nothing changed since the claim, the row falls due when its earliest
+   * retry does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
+   */
+  async release(claim: ClaimedFirewall, reconcileNext: Date | null): Promise<Date | null> {
+    const [row] = await rows<{ due_at: Date | null }>(
+      this.dataSource,
+      `UPDATE resource_sync SET leased_until = NULL,
+         reconcile_due_at = coalesce($3, reconcile_due_at),
+         due_at = CASE WHEN generation = $2 THEN
+           (SELECT min(next_attempt_at) FROM access_grants WHERE resource_id = $1 AND status IN ('PENDING', 'REMOVING'))
+           ELSE now() END
+       WHERE resource_id = $1 RETURNING due_at`,
+      [claim.resourceId, claim.generation, reconcileNext],
+    );
+    return row?.due_at ?? null;
+  }
+
+  async saveHealth(resourceId: string, health: string, staleCidrs: string[]): Promise<void> {
+    await this.txHost.tx.query(`UPDATE resource_sync SET health = $2, stale_cidrs = $3 WHERE resource_id = $1`, [
+      resourceId,
+      health,
+      JSON.stringify(staleCidrs),
+    ]);
+  }
+
+  async resource(resourceId: string): Promise<FirewallResource | undefined> {
+    const [row]: Array<{
+      id: string;
+      organization_id: string;
+      name: string;
+      credential_id: string;
+      provider: ProviderName;
+      resource_type: ResourceTarget['resourceType'];
+      resource_identifier: string;
+      region: string | null;
+      config: Record<string, unknown>;
+    }> = await this.dataSource.query(
+      `SELECT id, organization_id, name, credential_id, provider, resource_type, resource_identifier, region, config FROM resources WHERE id = $1`,
+      [resourceId],
+    );
+    if (!row) {
+      return undefined;
+    }
+    return {
+      id: row.id,
+      organizationId: row.organization_id,
+      name: row.name,
+      credentialId: row.credential_id,
+      provider: row.provider,
+      target: {
+        provider: row.provider,
+        resourceType: row.resource_type,
+        resourceIdentifier: row.resource_identifier,
+        region: row.region,
+        config: row.config,
+      },
+    };
+  }
+
+  /**
+   * The firewall's due work. Rules to add are marked as attempted first (in their own commit), so
+   * that a stop arriving while the call is out knows the provider may hold them.
+   */
+  async takeWork(resourceId: string): Promise<{ apply: GrantWork[]; remove: GrantWork[] }> {
+    const apply = await rows<Record<string, unknown>>(
+      this.dataSource,
+      `UPDATE access_grants SET apply_started_at = coalesce(apply_started_at, now()), updated_at = now()
+       WHERE resource_id = $1 AND status = 'PENDING' AND next_attempt_at <= now()
+       RETURNING id, cidr, description, status, attempts, pending_since`,
+      [resourceId],
+    );
+    const remove: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT id, cidr, description, status, attempts, pending_since FROM access_grants
+       WHERE resource_id = $1 AND status = 'REMOVING' AND next_attempt_at <= now()`,
+      [resourceId],
+    );
+    return { apply: apply.map(toWork), remove: remove.map(toWork) };
+  }
+
+  /** Every grant of the firewall, for reconcile. */
+  async grantsOf(resourceId: string): Promise<Array<{ id: string; cidr: string; status: string; holders: number }>> {
+    const found: Array<{ id: string; cidr: string; status: string; holders: string }> = await this.dataSource.query(
+      `SELECT g.id, g.cidr, g.status,
+         (SELECT count(*) FROM session_rules r WHERE r.grant_id = g.id AND r.holds)
+         + (SELECT count(*) FROM static_ip_rule_resources t WHERE t.grant_id = g.id AND t.holds) AS holders
+       FROM access_grants g WHERE g.resource_id = $1`,
+      [resourceId],
+    );
+    return found.map((row) => ({ ...row, holders: Number(row.holders) }));
+  }
+}
+
+function toWork(row: Record<string, unknown>): GrantWork {
+  return {
+    id: row.id as string,
+    cidr: row.cidr as string,
+    description: row.description as string,
+    status: row.status as GrantWork['status'],
+    attempts: row.attempts as number,
+    pendingSince: row.pending_since as Date | null,
+  };
+}

@@ -1,0 +1,202 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { DueWorkJob } from '@app/common';
+import { CREDENTIAL_ACCESS, CredentialAccess } from '@app/resources';
+import { CloudProviderAdapter, CredentialSecret, isTransientFailure, ProviderOutcome, ProviderRegistry } from '@app/providers';
+import { ACCESS_SETTINGS, AccessSettings, retryDelayMs } from './access-settings';
+import { FirewallOutcomeRecorder } from './firewall-outcome.recorder';
+import { FirewallLock } from './firewall-lock';
+import { FirewallReconciler } from './firewall-reconciler';
+import { ClaimedFirewall, FirewallResource, FirewallSyncRepository, GrantWork } from './firewall-sync.repository';
+import { WorkSchedule } from './work-schedule';
+
+const BATCH = 50;
+/** Retries of a transient apply failure wait at most this long, within SESSION_APPLY_TIMEOUT_SECONDS. */
+const APPLY_RETRY_CAP_SECONDS = 30;
+/** Removals retry until they succeed, backing off to 5 minutes (§13). */
+const REMOVE_RETRY_CAP_SECONDS = 300;
+
+export type ProviderFailure = Extract<ProviderOutcome, { ok: false }>;
+
+/**
+ * The engine's worker: claims firewalls with due work (rules to add or remove, a reconcile), asks
+ * the provider once per kind of change with every rule of the firewall in the call, and records
+ * the outcome. Runs on every instance; the claim keeps two instances off one firewall.
+ */
+@Injectable()
+export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('FirewallSyncWorker');
+  private readonly job: DueWorkJob<ClaimedFirewall>;
+  private wakeTimer?: NodeJS.Timeout;
+  private wakeAt = Infinity;
+
+  constructor(
+    private readonly repository: FirewallSyncRepository,
+    private readonly recorder: FirewallOutcomeRecorder,
+    private readonly reconciler: FirewallReconciler,
+    private readonly lock: FirewallLock,
+    private readonly providers: ProviderRegistry,
+    schedule: WorkSchedule,
+    private readonly cls: ClsService,
+    @Inject(CREDENTIAL_ACCESS) private readonly credentials: CredentialAccess,
+    @Inject(ACCESS_SETTINGS) private readonly settings: AccessSettings,
+  ) {
+    this.job = new DueWorkJob<ClaimedFirewall>({
+      name: 'FirewallSyncWorker',
+      enabled: settings.jobsEnabled,
+      intervalMs: settings.pollSeconds * 1000,
+      batchSize: BATCH,
+      cls,
+      claim: (limit) => this.claim(limit),
+      concurrency: settings.concurrency,
+      fairnessKey: (claim) => claim.organizationId,
+      process: (claim) => this.sync(claim),
+    });
+    schedule.onWork(() => this.job.nudge());
+  }
+
+  onApplicationBootstrap(): void {
+    this.job.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.wakeTimer);
+    await this.job.stop();
+  }
+
+  /** One round now, whatever JOBS_ENABLED says (tests drive the engine this way). Returns the firewalls it worked. */
+  async runOnce(): Promise<number> {
+    const claims = await this.claim(BATCH);
+    await Promise.all(claims.map((claim) => this.cls.run({ ifNested: 'override' }, () => this.sync(claim))));
+    return claims.length;
+  }
+
+  private claim(limit: number): Promise<ClaimedFirewall[]> {
+    return this.repository.claim(limit, this.settings.leaseSeconds);
+  }
+
+  private async sync(claim: ClaimedFirewall): Promise<void> {
+    const resource = await this.repository.resource(claim.resourceId);
+    if (!resource) {
+      return;
+    } // deleted: its work row went with it
+    let reconcileNext: Date | null = null;
+    try {
+      if (claim.reconcile) {
+        reconcileNext = await this.reconciler.run(resource, claim, (use) => this.withFirewall(resource, use));
+      }
+      const work = await this.repository.takeWork(resource.id);
+      if (work.remove.length > 0) {
+        await this.remove(resource, work.remove);
+      }
+      if (work.apply.length > 0) {
+        await this.apply(resource, work.apply);
+      }
+    } finally {
+      const next = await this.repository.release(claim, reconcileNext);
+      this.wakeBy(next);
+    }
+  }
+
+  private async apply(resource: FirewallResource, grants: GrantWork[]): Promise<void> {
+    const outcome = await this.withFirewall(resource, (adapter, secret) =>
+      adapter.applyRules(
+        secret,
+        resource.target,
+        grants.map((grant) => ({ cidr: grant.cidr, description: grant.description })),
+      ),
+    );
+    if (outcome.ok) {
+      await this.recorder.applied(
+        grants.map((grant) => grant.id),
+        { ok: true },
+      );
+      return;
+    }
+    const reason = outcome.reason;
+    if (!isTransientFailure(outcome)) {
+      this.logger.warn(`resource ${resource.id}: apply refused (${outcome.kind}): ${reason}`);
+      await this.recorder.applied(
+        grants.map((grant) => grant.id),
+        { ok: false, reason, retryAt: null, mayHaveApplied: false },
+      );
+      return;
+    }
+    // Transient: each rule retries until its own deadline, then fails (and is removed in case the call got through).
+    const now = Date.now();
+    const retry: string[] = [];
+    const giveUp: string[] = [];
+    for (const grant of grants) {
+      const deadline = (grant.pendingSince?.getTime() ?? now) + this.settings.applyTimeoutSeconds * 1000;
+      (now + retryDelayMs(grant.attempts + 1, APPLY_RETRY_CAP_SECONDS) < deadline ? retry : giveUp).push(grant.id);
+    }
+    const attempts = Math.max(...grants.map((grant) => grant.attempts)) + 1;
+    await this.recorder.applied(retry, {
+      ok: false,
+      reason,
+      retryAt: new Date(now + retryDelayMs(attempts, APPLY_RETRY_CAP_SECONDS)),
+      mayHaveApplied: true,
+    });
+    await this.recorder.applied(giveUp, { ok: false, reason, retryAt: null, mayHaveApplied: true });
+  }
+
+  private async remove(resource: FirewallResource, grants: GrantWork[]): Promise<void> {
+    const outcome = await this.withFirewall(resource, (adapter, secret) =>
+      adapter.removeRules(
+        secret,
+        resource.target,
+        grants.map((grant) => grant.cidr),
+      ),
+    );
+    const ids = grants.map((grant) => grant.id);
+    // A missing group or route holds no rule of ours: the removal has nothing left to do.
+    if (outcome.ok || outcome.kind === 'NOT_FOUND') {
+      await this.recorder.removed(ids, { ok: true });
+      return;
+    }
+    this.logger.warn(`resource ${resource.id}: removal failed (${outcome.kind}), will retry: ${outcome.reason}`);
+    const attempts = Math.max(...grants.map((grant) => grant.attempts)) + 1;
+    const retryAt = new Date(Date.now() + retryDelayMs(attempts, REMOVE_RETRY_CAP_SECONDS));
+    await this.recorder.removed(ids, { ok: false, reason: outcome.reason, retryAt, mayHaveApplied: true });
+  }
+
+  /** Opens the credential for one provider call, under the firewall's lock. */
+  private async withFirewall<T>(
+    resource: FirewallResource,
+    use: (adapter: CloudProviderAdapter, secret: CredentialSecret) => Promise<T>,
+  ): Promise<T | ProviderFailure> {
+    try {
+      return await this.credentials.withSecret(resource.organizationId, resource.credentialId, (secret) =>
+        this.lock.around(secret, resource.target, () => use(this.providers.adapterFor(resource.provider), secret)),
+      );
+    } catch (error) {
+      this.logger.error(`resource ${resource.id}: could not open its credential: ${(error as Error).message}`);
+      return { ok: false, kind: 'PROVIDER_ERROR', reason: 'The credential of this resource could not be used' };
+    }
+  }
+
+  /** Due again soon (a retry): wake this instance then, rather than at the next poll. */
+  private wakeBy(next: Date | null): void {
+    if (!next || !this.settings.jobsEnabled) {
+      return;
+    }
+    const at = next.getTime();
+    if (at <= Date.now()) {
+      this.job.nudge();
+      return;
+    }
+    if (at >= this.wakeAt || at - Date.now() > this.settings.pollSeconds * 1000) {
+      return;
+    }
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeAt = Infinity;
+        this.job.nudge();
+      },
+      at - Date.now() + 20,
+    );
+    this.wakeTimer.unref();
+  }
+}

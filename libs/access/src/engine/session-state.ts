@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { TxHost } from '@app/database';
+import { SessionStatus } from '../entities/session.entity';
+
+type Counts = Partial<Record<'PENDING' | 'APPLIED' | 'FAILED' | 'REMOVING' | 'REMOVED', number>>;
+
+/**
+ * A session's status follows its rules (§13): PENDING until every rule is decided, then ACTIVE
+ * (all applied), PARTIAL (some) or FAILED (none; terminal). An ending session is EXPIRING until
+ * its last rule is removed, then EXPIRED (time ran out) or CANCELLED (stopped, or its user removed).
+ */
+export function nextSessionStatus(current: SessionStatus, endedReason: string | null, counts: Counts): SessionStatus {
+  const pending = counts.PENDING ?? 0;
+  const applied = counts.APPLIED ?? 0;
+  const failed = counts.FAILED ?? 0;
+  const removing = counts.REMOVING ?? 0;
+  if (current === 'EXPIRING') {
+    if (removing > 0 || pending > 0 || applied > 0) {
+      return current;
+    }
+    return endedReason === 'EXPIRED' ? 'EXPIRED' : 'CANCELLED';
+  }
+  if (current !== 'PENDING' && current !== 'ACTIVE' && current !== 'PARTIAL') {
+    return current;
+  }
+  if (pending > 0) {
+    return current;
+  }
+  if (failed === 0 && applied > 0) {
+    return 'ACTIVE';
+  }
+  if (applied === 0) {
+    return 'FAILED';
+  }
+  return 'PARTIAL';
+}
+
+@Injectable()
+export class SessionState {
+  constructor(private readonly txHost: TxHost) {}
+
+  /** Recomputes the sessions' statuses from their rules, in the caller's transaction; returns the ones that changed. */
+  async settle(sessionIds: Iterable<string>): Promise<Array<{ id: string; status: SessionStatus }>> {
+    const ids = [...new Set(sessionIds)].sort();
+    if (ids.length === 0) {
+      return [];
+    }
+    const sessions: Array<{ id: string; status: SessionStatus; ended_reason: string | null }> = await this.txHost.tx.query(
+      `SELECT id, status, ended_reason FROM sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    const counts: Array<{ session_id: string; status: keyof Counts; n: string }> = await this.txHost.tx.query(
+      `SELECT session_id, status, count(*) AS n FROM session_rules WHERE session_id = ANY($1) GROUP BY session_id, status`,
+      [ids],
+    );
+    const changed: Array<{ id: string; status: SessionStatus }> = [];
+    for (const session of sessions) {
+      const mine: Counts = {};
+      counts.filter((c) => c.session_id === session.id).forEach((c) => (mine[c.status] = Number(c.n)));
+      const next = nextSessionStatus(session.status, session.ended_reason, mine);
+      if (next === session.status) {
+        continue;
+      }
+      await this.txHost.tx.query(
+        `UPDATE sessions SET status = $2::varchar, ended_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE ended_at END WHERE id = $1`,
+        [session.id, next],
+      );
+      changed.push({ id: session.id, status: next });
+    }
+    return changed;
+  }
+}

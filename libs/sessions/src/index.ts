@@ -1,0 +1,3 @@
+export * from './sessions.module';
+export * from './session-settings';
+export { SessionDto } from './dto/session.dto';

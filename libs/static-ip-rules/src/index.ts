@@ -1,0 +1,2 @@
+export * from './static-ip-rules.module';
+export { normalizeRuleAddress } from './static-ip-address';
