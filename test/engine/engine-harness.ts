@@ -43,6 +43,26 @@ export async function startEngineTest(env: Record<string, string> = {}): Promise
   };
 }
 
+/**
+ * The usual suite: an engine test app and one organization before all tests, the invariant after
+ * each, everything closed after all. `ready` hands them to the spec's variables.
+ */
+export function engineSuite(env: Record<string, string>, ready: (e: EngineTest, org: EngineOrg) => void): void {
+  let e: EngineTest | undefined;
+  beforeAll(async () => {
+    e = await startEngineTest(env);
+    ready(e, await engineOrg(e));
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+  afterEach(async () => {
+    e!.aws.state.faults.clearThrottle();
+    e!.aws.state.delayMs = 0;
+    await expectInvariant(e!);
+  });
+}
+
 export interface EngineOrg extends TestOrganization {
   credentialId: string;
   apisixCredentialId: string;

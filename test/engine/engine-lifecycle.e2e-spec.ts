@@ -3,7 +3,6 @@ import {
   apisixRoute,
   drain,
   EngineOrg,
-  engineOrg,
   EngineTest,
   expectInvariant,
   memberWith,
@@ -11,7 +10,7 @@ import {
   retriesDueNow,
   securityGroup,
   sessionOf,
-  startEngineTest,
+  engineSuite,
 } from './engine-harness';
 
 /**
@@ -22,17 +21,9 @@ import {
 describe('sessions engine: lifecycle', () => {
   let e: EngineTest;
   let org: EngineOrg;
-
-  beforeAll(async () => {
-    e = await startEngineTest();
-    org = await engineOrg(e);
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
-  afterEach(async () => {
-    e.aws.state.faults.clearThrottle();
-    await expectInvariant(e);
+  engineSuite({}, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
   });
 
   it('applies a session to every resource in one call per resource, then ACTIVE; a stop removes the rules, then CANCELLED', async () => {

@@ -1,14 +1,4 @@
-import {
-  drain,
-  EngineOrg,
-  engineOrg,
-  EngineTest,
-  expectInvariant,
-  memberWith,
-  securityGroup,
-  sessionOf,
-  startEngineTest,
-} from './engine-harness';
+import { drain, EngineOrg, EngineTest, memberWith, securityGroup, sessionOf, engineSuite } from './engine-harness';
 
 const ROUNDS = 5;
 const LIVE = ['PENDING', 'ACTIVE', 'PARTIAL'];
@@ -20,16 +10,9 @@ const LIVE = ['PENDING', 'ACTIVE', 'PARTIAL'];
 describe('sessions engine: races', () => {
   let e: EngineTest;
   let org: EngineOrg;
-
-  beforeAll(async () => {
-    e = await startEngineTest({ SESSION_MAX_CONCURRENT: '3' });
-    org = await engineOrg(e);
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
-  afterEach(async () => {
-    await expectInvariant(e);
+  engineSuite({ SESSION_MAX_CONCURRENT: '3' }, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
   });
 
   it('concurrent starts never pass SESSION_MAX_CONCURRENT', async () => {

@@ -1,30 +1,12 @@
-import {
-  drain,
-  EngineOrg,
-  engineOrg,
-  EngineTest,
-  expectInvariant,
-  apisixRoute,
-  REGION,
-  securityGroup,
-  sessionOf,
-  startEngineTest,
-} from './engine-harness';
+import { drain, EngineOrg, EngineTest, apisixRoute, REGION, securityGroup, sessionOf, engineSuite } from './engine-harness';
 
 /** Reconcile (§13) and resource-health events (§14), against the stateful fakes. */
 describe('sessions engine: reconcile and resource health', () => {
   let e: EngineTest;
   let org: EngineOrg;
-
-  beforeAll(async () => {
-    e = await startEngineTest();
-    org = await engineOrg(e);
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
-  afterEach(async () => {
-    await expectInvariant(e);
+  engineSuite({}, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
   });
 
   async function reconcileNow(resourceId: string): Promise<void> {

@@ -1,15 +1,5 @@
 import { auditRows, createMember } from '../harness/factories';
-import {
-  drain,
-  EngineOrg,
-  engineOrg,
-  EngineTest,
-  expectInvariant,
-  memberWith,
-  securityGroup,
-  sessionOf,
-  startEngineTest,
-} from './engine-harness';
+import { drain, EngineOrg, EngineTest, memberWith, securityGroup, sessionOf, engineSuite } from './engine-harness';
 
 const HOUR = 3_600_000;
 
@@ -17,18 +7,14 @@ const HOUR = 3_600_000;
 describe('sessions API', () => {
   let e: EngineTest;
   let org: EngineOrg;
-
-  beforeAll(async () => {
-    e = await startEngineTest({ SESSION_MAX_CONCURRENT: '2' });
-    org = await engineOrg(e);
+  engineSuite({ SESSION_MAX_CONCURRENT: '2' }, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
   });
-  afterAll(async () => {
-    await e?.close();
-  });
-  afterEach(async () => {
+  beforeEach(async () => {
+    // Each test starts with no live session (the cap is per user, the invariant per database).
     await e.t.db.query(`UPDATE sessions SET expires_at = now() WHERE status IN ('PENDING', 'ACTIVE', 'PARTIAL')`);
     await e.expiry.runOnce();
-    await expectInvariant(e);
   });
 
   function hours(session: { startedAt: string; expiresAt: string }): number {

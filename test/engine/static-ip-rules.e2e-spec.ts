@@ -10,23 +10,16 @@ import {
   REGION,
   securityGroup,
   sessionOf,
-  startEngineTest,
+  engineSuite,
 } from './engine-harness';
 
 /** Static IP rules (§16) as grant holders beside sessions, against the stateful fakes. */
 describe('static IP rules', () => {
   let e: EngineTest;
   let org: EngineOrg;
-
-  beforeAll(async () => {
-    e = await startEngineTest();
-    org = await engineOrg(e);
-  });
-  afterAll(async () => {
-    await e?.close();
-  });
-  afterEach(async () => {
-    await expectInvariant(e);
+  engineSuite({}, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
   });
 
   it('is applied, shares one provider rule with a session on the same address, stays when the session ends, goes when deleted', async () => {

@@ -20,3 +20,4 @@ export * from './http/validation.decorators';
 export * from './validation/api-date-time';
 export * from './context/client-address';
 export * from './context/anonymous-rate-limit';
+export * from './http/page-query.dto';

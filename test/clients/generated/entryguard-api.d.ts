@@ -1901,6 +1901,9 @@ export interface operations {
     listAuditLogs: {
         parameters: {
             query?: {
+                /** @description Zero-based page number */
+                page?: number;
+                size?: number;
                 eventType?: "USER_REGISTER" | "USER_LOGIN" | "USER_LOGOUT" | "CREDENTIAL_CREATE" | "CREDENTIAL_UPDATE" | "CREDENTIAL_DELETE" | "CREDENTIAL_VERIFY" | "CREDENTIAL_RESOURCES_MIGRATE" | "RESOURCE_CREATE" | "RESOURCE_UPDATE" | "RESOURCE_DELETE" | "RESOURCE_VERIFY" | "USER_INVITE" | "INVITATION_ACCEPT" | "USER_UPDATE" | "USER_DELETE" | "PASSWORD_CHANGE" | "PASSWORD_RESET_REQUEST" | "PASSWORD_RESET" | "ORGANIZATION_SETTINGS_UPDATE" | "ROLE_CREATE" | "ROLE_UPDATE" | "ROLE_DELETE" | "ROLE_USER_ASSIGN" | "ROLE_USER_UNASSIGN" | "ROLE_RESOURCE_ASSIGN" | "ROLE_RESOURCE_UNASSIGN" | "MFA_ENABLE" | "MFA_DISABLE" | "MFA_RECOVERY_CODES_REGENERATE" | "MFA_RESET" | "API_KEY_CREATE" | "API_KEY_REVOKE" | "SESSION_START" | "SESSION_STOP" | "SESSION_ADMIN_STOP" | "SESSION_EXTEND" | "SESSION_EXPIRE" | "SESSION_END_USER_REMOVED" | "STATIC_IP_RULE_CREATE" | "STATIC_IP_RULE_DELETE";
                 actorEmail?: string;
                 resourceType?: "USER" | "ORGANIZATION" | "CREDENTIAL" | "RESOURCE" | "ROLE" | "API_KEY" | "SESSION" | "STATIC_IP_RULE";
@@ -1910,9 +1913,6 @@ export interface operations {
                 from?: string;
                 /** @description Inclusive upper bound, at the precision written: a date-only value covers that whole day (UTC) */
                 to?: string;
-                /** @description Zero-based page number */
-                page?: number;
-                size?: number;
             };
             header?: never;
             path?: never;
@@ -6124,11 +6124,11 @@ export interface operations {
     listResourceHealthEvents: {
         parameters: {
             query?: {
-                /** @description Only this resource's events */
-                resourceId?: string;
                 /** @description Zero-based page number */
                 page?: number;
                 size?: number;
+                /** @description Only this resource's events */
+                resourceId?: string;
             };
             header?: never;
             path?: never;

@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
-import { IsApiDateTime } from '@app/common';
+import { IsEmail, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsApiDateTime, PageQueryDto } from '@app/common';
 import { AUDIT_EVENT_TYPES, AUDIT_RESULTS, AUDIT_TARGET_TYPES } from '../audit-event';
 
-export class AuditLogQueryDto {
+export class AuditLogQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: AUDIT_EVENT_TYPES })
   @IsOptional()
   @IsIn(AUDIT_EVENT_TYPES)
@@ -45,22 +44,6 @@ export class AuditLogQueryDto {
   @IsOptional()
   @IsApiDateTime()
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Zero-based page number' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
-  page: number = 0;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  size: number = 20;
 }
 
 export class AuditLogDto {

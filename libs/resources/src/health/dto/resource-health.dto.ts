@@ -1,29 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsOptional, IsUUID } from 'class-validator';
+import { PageQueryDto } from '@app/common';
 import { HEALTH_EVENT_TYPES } from '../resource-health-event.entity';
 
-export class ResourceHealthQueryDto {
+export class ResourceHealthQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: "Only this resource's events" })
   @IsOptional()
   @IsUUID()
   resourceId?: string;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Zero-based page number' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
-  page: number = 0;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  size: number = 20;
 }
 
 export class ResourceHealthEventDto {
