@@ -27,6 +27,9 @@ const CREDENTIAL_OPERATIONS = [
   ['post', '/api/v1/credentials/{id}/migrate-resources', 'migrateCredentialResources'],
 ] as const;
 
+/** The tags of §9 to §16, as the document names them. */
+const NEW_TAGS = ['Users', 'Roles', 'Organization settings', 'MFA', 'API keys', 'Sessions', 'Static IP rules', 'Resource health'];
+
 describe('Swagger UI at /api/docs in headless Chromium', () => {
   let t: TestApp;
   let context: BrowserContext | undefined;
@@ -137,6 +140,43 @@ describe('Swagger UI at /api/docs in headless Chromium', () => {
       expect(text).toContain(code);
     }
     await block.screenshot({ path: DELETE_SCREENSHOT });
+    expect({ consoleErrors, pageErrors, failedRequests }).toEqual({ consoleErrors: [], pageErrors: [], failedRequests: [] });
+  });
+
+  // The second milestone's tags (§9 to §16): each renders as a section with every operation the
+  // document puts under it, read from the served document (no list of operations kept here).
+  it('shows the new tags (Users, Roles, Organization settings, MFA, API keys, Sessions, Static IP rules, Resource health) with their operations', async () => {
+    const origin = new URL(t.baseUrl).origin;
+    const doc = (await (await fetch(`${origin}/api/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { tags?: string[]; operationId: string }>>;
+    };
+    const byTag = new Map<string, string[]>();
+    for (const item of Object.values(doc.paths)) {
+      for (const op of Object.values(item)) for (const tag of op.tags ?? []) byTag.set(tag, [...(byTag.get(tag) ?? []), op.operationId]);
+    }
+    const other = await context!.newPage();
+    try {
+      expect((await other.goto(`${origin}/api/docs`, { waitUntil: 'load' }))?.status()).toBe(200);
+      await other.waitForSelector('.opblock-tag[data-tag="Sessions"]', { timeout: 20_000 });
+      const shown: Record<string, number> = {};
+      const expected: Record<string, number> = {};
+      for (const tag of NEW_TAGS) {
+        const header = other.locator(`.opblock-tag[data-tag="${tag}"]`);
+        await expect(header.count()).resolves.toBe(1);
+        expect(await header.isVisible()).toBe(true);
+        const section = other.locator('.opblock-tag-section', { has: header });
+        shown[tag] = await section.locator('.opblock').count();
+        expected[tag] = byTag.get(tag)?.length ?? 0;
+        for (const operationId of byTag.get(tag) ?? []) {
+          await expect(section.locator(`[id$="-${operationId}"].opblock`).count()).resolves.toBe(1);
+        }
+      }
+      expect(shown).toEqual(expected);
+      expect(Object.values(expected).every((n) => n > 0)).toBe(true);
+      await other.screenshot({ path: join(ARTIFACTS_DIR, 'swagger-ui-new-tags.png'), fullPage: true });
+    } finally {
+      await other.close();
+    }
     expect({ consoleErrors, pageErrors, failedRequests }).toEqual({ consoleErrors: [], pageErrors: [], failedRequests: [] });
   });
 

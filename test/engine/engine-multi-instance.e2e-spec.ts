@@ -7,6 +7,8 @@ import { AwsFakeServer, startAwsFakeServer } from '../fakes/aws-fake-server';
 import { diffFirewallState, firewallState } from '../fakes/firewall-state';
 import { neededStateIn, REGION } from './engine-harness';
 
+jest.setTimeout(240_000);
+
 const ENGINE_ENV = { JOBS_ENABLED: 'true', JOBS_POLL_SECONDS: '1', ENGINE_LEASE_SECONDS: '4' };
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ensureBuilt } from '../harness/service-process';
@@ -97,15 +98,26 @@ async function runAndStop(databaseUrl: string, options: { slowClient?: boolean }
     slow.on('close', () => clearInterval(drip));
   }
 
-  // A login takes tens of milliseconds (argon2id): it is in flight when the signal lands.
-  const inFlight = fetch(`${base}/auth/login`, {
+  // A login in flight when the signal lands: its headers reach the server first (the request is
+  // routed), the body only after SIGTERM, so it is surely under way while the server drains.
+  const body = JSON.stringify({ organizationSlug: 'nobody-here', email: 'nobody@example.test', password: 'whatever-password' });
+  const request = httpRequest(`${base}/auth/login`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ organizationSlug: 'nobody-here', email: 'nobody@example.test', password: 'whatever-password' }),
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
   });
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  const inFlight = new Promise<{ status: number }>((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    request.on('error', reject);
+  });
+  request.flushHeaders();
+  await new Promise((resolve) => setTimeout(resolve, 300));
   const signalledAt = Date.now();
   child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  request.end(body);
 
   const inFlightStatus = (await inFlight).status;
   expect({ inFlightStatus, output: inFlightStatus === 401 ? '' : output }).toEqual({ inFlightStatus: 401, output: '' });

@@ -235,16 +235,17 @@ const queryValue = fc.oneof(
   weirdString.map((s) => s.slice(0, 600)),
 );
 
-/** A query string: known and unknown keys, repeated keys, bracket syntax, hostile values. */
-export function queryArb(knownKeys: string[]): fc.Arbitrary<string> {
+/** A query string: known and unknown keys, repeated keys, bracket syntax, hostile values (and `knownValues`, if given). */
+export function queryArb(knownKeys: string[], knownValues: string[] = []): fc.Arbitrary<string> {
   const key = fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...knownKeys) },
     { weight: 1, arbitrary: fc.constantFrom(...knownKeys).map((k) => `${k}[]`) },
     { weight: 1, arbitrary: fc.constantFrom(...knownKeys).map((k) => `${k}[a]`) },
     { weight: 1, arbitrary: keyArb },
   );
+  const value = knownValues.length ? fc.oneof(queryValue, fc.constantFrom(...knownValues)) : queryValue;
   const pair = fc
-    .tuple(key, queryValue, fc.boolean())
+    .tuple(key, value, fc.boolean())
     .map(([k, v, encoded]) => (encoded || !/^[\x21-\x7e]*$/.test(k + v) ? `${pct(k)}=${pct(v)}` : `${k}=${v}`));
   return fc.array(pair, { maxLength: 8 }).map((pairs) => (pairs.length ? `?${pairs.join('&')}` : ''));
 }

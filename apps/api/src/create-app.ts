@@ -70,6 +70,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: typeof config.trustProxy === 'number' ? hopCount(config.trustProxy) : config.trustProxy,
     requestIdHeader: false,
+    // During shutdown Fastify would answer requests still arriving on open connections with its own
+    // 503 body (not our envelope, no request id). The service is still whole while the HTTP server
+    // drains, so they are served; each answer then closes its connection (Connection: close).
+    return503OnClosing: false,
     // §1: headers and body within REQUEST_TIMEOUT_MS (Node answers 408 through the handler below),
     // and no connection idle longer; a slow-drip body can no longer hold a socket for minutes.
     requestTimeout: config.requestTimeoutMs,

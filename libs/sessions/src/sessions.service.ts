@@ -36,6 +36,8 @@ export class SessionsService {
 
   async start(principal: Principal, dto: CreateSessionDto, idempotencyKey: string | undefined): Promise<SessionDto> {
     const addresses = sessionAddresses(dto, this.context.ip);
+    // UUIDs in any letter case name one resource.
+    const requested = dto.resourceIds ? [...new Set(dto.resourceIds.map((id) => id.toLowerCase()))] : undefined;
     const { organizationId, userId } = principal;
     const scope = { organizationId, userId, operation: 'POST /sessions' };
     return this.txHost.withTransaction(async () => {
@@ -59,17 +61,17 @@ export class SessionsService {
         throw new SessionLimitReachedError(this.settings.maxConcurrent);
       }
       const reachable = isAdmin ? null : await this.roles.resourceIdsForUser(organizationId, userId);
-      if (dto.resourceIds && reachable) {
-        const outside = dto.resourceIds.find((id) => !reachable.includes(id));
+      if (requested && reachable) {
+        const outside = requested.find((id) => !reachable.includes(id));
         if (outside) {
           throw new ResourceNotFoundError(outside);
         }
       }
-      const wanted = dto.resourceIds ?? reachable;
+      const wanted = requested ?? reachable;
       const resources = wanted && wanted.length === 0 ? [] : await this.repository.lockActiveResources(organizationId, wanted);
-      if (dto.resourceIds && isAdmin) {
+      if (requested && isAdmin) {
         const known = new Set(resources.map((r) => r.id));
-        const missing = dto.resourceIds.find((id) => !known.has(id));
+        const missing = requested.find((id) => !known.has(id));
         if (missing && !(await this.existsInactive(organizationId, missing))) {
           throw new ResourceNotFoundError(missing);
         }

@@ -23,6 +23,8 @@ export class StaticIpRulesService {
 
   async create(principal: Principal, dto: CreateStaticIpRuleDto, idempotencyKey: string | undefined): Promise<StaticIpRuleDto> {
     const ipAddress = normalizeRuleAddress(dto.ipAddress);
+    // UUIDs in any letter case name one resource: compared, and stored, in one form.
+    const resourceIds = [...new Set(dto.resourceIds.map((id) => id.toLowerCase()))];
     const { organizationId } = principal;
     const scope = { organizationId, userId: principal.userId, operation: 'POST /static-ip-rules' };
     return this.txHost.withTransaction(async () => {
@@ -32,14 +34,14 @@ export class StaticIpRulesService {
           return begun.replay;
         }
       }
-      const resources = await this.repository.lockResources(organizationId, dto.resourceIds);
-      const missing = dto.resourceIds.find((id) => !resources.some((resource) => resource.id === id));
+      const resources = await this.repository.lockResources(organizationId, resourceIds);
+      const missing = resourceIds.find((id) => !resources.some((resource) => resource.id === id));
       if (missing) {
         throw new ResourceNotFoundError(missing);
       }
       const rule = await this.repository.insertRule(organizationId, dto.label, ipAddress, principal.email);
       this.context.nameTarget(dto.label);
-      const targets = await this.repository.insertTargets(organizationId, rule.id, dto.resourceIds);
+      const targets = await this.repository.insertTargets(organizationId, rule.id, resourceIds);
       await this.ledger.hold(
         'STATIC',
         targets.map((target) => ({
@@ -55,7 +57,7 @@ export class StaticIpRulesService {
         targetType: 'STATIC_IP_RULE',
         targetId: rule.id,
         targetName: dto.label,
-        details: { label: dto.label, ipAddress, resourceIds: dto.resourceIds, resourceCount: dto.resourceIds.length },
+        details: { label: dto.label, ipAddress, resourceIds, resourceCount: resourceIds.length },
       });
       const created = await this.mustFind(organizationId, rule.id);
       if (idempotencyKey !== undefined) {

@@ -1332,11 +1332,8 @@ export interface components {
             email: string;
             /** @example Grace Hopper */
             name?: string;
-            /**
-             * @description Invite as ORG_ADMIN instead of USER
-             * @default false
-             */
-            isOrgAdmin: boolean;
+            /** @description Invite as ORG_ADMIN instead of USER (default false) */
+            isOrgAdmin?: boolean;
         };
         UserDto: {
             /** Format: uuid */

@@ -23,7 +23,7 @@ export class CreateUserDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ default: false, description: 'Invite as ORG_ADMIN instead of USER' })
+  @ApiPropertyOptional({ description: 'Invite as ORG_ADMIN instead of USER (default false)' })
   @IsOptional()
   @IsBoolean()
   isOrgAdmin?: boolean;
