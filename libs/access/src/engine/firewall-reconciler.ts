@@ -4,6 +4,7 @@ import { ResourceHealthRepository } from '@app/resources';
 import { CloudProviderAdapter, CredentialSecret, isTransientFailure, ProviderOutcome, RuleListOutcome } from '@app/providers';
 import { ACCESS_SETTINGS, AccessSettings } from './access-settings';
 import { ClaimedFirewall, FirewallResource, FirewallSyncRepository } from './firewall-sync.repository';
+import { GrantLedger } from './grant-ledger';
 import { WorkSchedule } from './work-schedule';
 
 /** What EntryGuard writes next to its rules (AWS): how reconcile tells its own rules from others'. */
@@ -29,6 +30,7 @@ export class FirewallReconciler {
     private readonly health: ResourceHealthRepository,
     private readonly schedule: WorkSchedule,
     private readonly txHost: TxHost,
+    private readonly ledger: GrantLedger,
     @Inject(ACCESS_SETTINGS) private readonly settings: AccessSettings,
   ) {}
 
@@ -67,6 +69,8 @@ export class FirewallReconciler {
     }
     stale.sort();
     await this.txHost.withTransaction(async () => {
+      // Every grant of the firewall, in the engine's one lock order, before any change.
+      await this.ledger.lockGrants('resource_id = $1', [resource.id]);
       const due = new Map<string, string>();
       if (missing.length > 0) {
         await this.txHost.tx.query(

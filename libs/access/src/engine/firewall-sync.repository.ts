@@ -6,6 +6,8 @@ import { rows } from './sql';
 
 export interface ClaimedFirewall {
   resourceId: string;
+  /** The lease's end as the claim wrote it: the fencing token of this claim (renewals move it). */
+  leasedUntil: Date;
   organizationId: string;
   generation: number;
   reconcile: boolean;
@@ -51,18 +53,22 @@ export class FirewallSyncRepository {
       reconcile: boolean;
       health: string | null;
       stale_cidrs: string[] | null;
+      leased_until: Date;
     }> = await rows(
       this.dataSource,
-      `UPDATE resource_sync s SET leased_until = now() + make_interval(secs => $2)
+      // Milliseconds only: the lease's end is this claim's token, compared with a JavaScript Date.
+      `UPDATE resource_sync s SET leased_until = date_trunc('milliseconds', now() + make_interval(secs => $2))
        WHERE s.resource_id IN (
          SELECT resource_id FROM resource_sync
          WHERE (due_at <= now() OR reconcile_due_at <= now()) AND (leased_until IS NULL OR leased_until < now())
          ORDER BY LEAST(due_at, reconcile_due_at) LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health, s.stale_cidrs`,
+       RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health, s.stale_cidrs,
+         s.leased_until`,
       [limit, leaseSeconds],
     );
     return found.map((row) => ({
       resourceId: row.resource_id,
+      leasedUntil: row.leased_until,
       organizationId: row.organization_id,
       generation: row.generation,
       reconcile: row.reconcile,
@@ -75,7 +81,24 @@ export class FirewallSyncRepository {
    * Lets go of the lease. If nothing changed since the claim, the row falls due when its earliest
    * retry does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
    */
+  /**
+   * Extends this claim's lease before a provider call. False when the lease was lost (it ran out and
+   * another instance took the firewall): the caller must stop, since the firewall is no longer its.
+   */
+  async renew(claim: ClaimedFirewall, leaseSeconds: number): Promise<boolean> {
+    const [row] = await rows<{ leased_until: Date }>(
+      this.dataSource,
+      `UPDATE resource_sync SET leased_until = date_trunc('milliseconds', now() + make_interval(secs => $3))
+       WHERE resource_id = $1 AND leased_until = $2 RETURNING leased_until`,
+      [claim.resourceId, claim.leasedUntil, leaseSeconds],
+    );
+    if (!row) {return false;}
+    claim.leasedUntil = row.leased_until;
+    return true;
+  }
+
   async release(claim: ClaimedFirewall, reconcileNext: Date | null): Promise<Date | null> {
+    // Fenced: a claim whose lease was taken over lets nothing go.
     const [row] = await rows<{ due_at: Date | null }>(
       this.dataSource,
       `UPDATE resource_sync SET leased_until = NULL,
@@ -83,8 +106,8 @@ export class FirewallSyncRepository {
          due_at = CASE WHEN generation = $2 THEN
            (SELECT min(next_attempt_at) FROM access_grants WHERE resource_id = $1 AND status IN ('PENDING', 'REMOVING'))
            ELSE now() END
-       WHERE resource_id = $1 RETURNING due_at`,
-      [claim.resourceId, claim.generation, reconcileNext],
+       WHERE resource_id = $1 AND leased_until = $4 RETURNING due_at`,
+      [claim.resourceId, claim.generation, reconcileNext, claim.leasedUntil],
     );
     return row?.due_at ?? null;
   }
@@ -132,23 +155,30 @@ export class FirewallSyncRepository {
   }
 
   /**
-   * The firewall's due work. Rules to add are marked as attempted first (in their own commit), so
-   * that a stop arriving while the call is out knows the provider may hold them.
+   * The firewall's due work, read in one transaction with its grants locked in the engine's one
+   * order (resource, CIDR), so a grant is in exactly one list and a stop cannot slip between the
+   * reads. Rules to add are marked as attempted in the same commit, so that a stop arriving while
+   * the call is out knows the provider may hold them.
    */
   async takeWork(resourceId: string): Promise<{ apply: GrantWork[]; remove: GrantWork[] }> {
-    const apply = await rows<Record<string, unknown>>(
-      this.dataSource,
-      `UPDATE access_grants SET apply_started_at = coalesce(apply_started_at, now()), updated_at = now()
-       WHERE resource_id = $1 AND status = 'PENDING' AND next_attempt_at <= now()
-       RETURNING id, cidr, description, status, attempts, pending_since`,
-      [resourceId],
-    );
-    const remove: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT id, cidr, description, status, attempts, pending_since FROM access_grants
-       WHERE resource_id = $1 AND status = 'REMOVING' AND next_attempt_at <= now()`,
-      [resourceId],
-    );
-    return { apply: apply.map(toWork), remove: remove.map(toWork) };
+    return this.dataSource.transaction(async (manager) => {
+      const due = await rows<Record<string, unknown>>(
+        manager,
+        `SELECT id, cidr, description, status, attempts, pending_since FROM access_grants
+         WHERE resource_id = $1 AND status IN ('PENDING', 'REMOVING') AND next_attempt_at <= now()
+         ORDER BY resource_id, cidr COLLATE "C" FOR UPDATE`,
+        [resourceId],
+      );
+      const work = due.map(toWork);
+      const apply = work.filter((grant) => grant.status === 'PENDING');
+      if (apply.length > 0) {
+        await manager.query(
+          `UPDATE access_grants SET apply_started_at = coalesce(apply_started_at, now()), updated_at = now() WHERE id = ANY($1)`,
+          [apply.map((grant) => grant.id)],
+        );
+      }
+      return { apply, remove: work.filter((grant) => grant.status === 'REMOVING') };
+    });
   }
 
   /** Every grant of the firewall, for reconcile. */

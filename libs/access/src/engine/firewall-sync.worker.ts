@@ -10,7 +10,8 @@ import { FirewallReconciler } from './firewall-reconciler';
 import { ClaimedFirewall, FirewallResource, FirewallSyncRepository, GrantWork } from './firewall-sync.repository';
 import { WorkSchedule } from './work-schedule';
 
-const BATCH = 50;
+/** Firewalls claimed per round, at most: no more than are worked at once, so no claim waits long under its lease. */
+const MAX_BATCH = 50;
 /** Retries of a transient apply failure wait at most this long, within SESSION_APPLY_TIMEOUT_SECONDS. */
 const APPLY_RETRY_CAP_SECONDS = 30;
 /** Removals retry until they succeed, backing off to 5 minutes (§13). */
@@ -45,7 +46,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       name: 'FirewallSyncWorker',
       enabled: settings.jobsEnabled,
       intervalMs: settings.pollSeconds * 1000,
-      batchSize: BATCH,
+      batchSize: Math.min(MAX_BATCH, settings.concurrency),
       cls,
       claim: (limit) => this.claim(limit),
       concurrency: settings.concurrency,
@@ -66,7 +67,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
 
   /** One round now, whatever JOBS_ENABLED says (tests drive the engine this way). Returns the firewalls it worked. */
   async runOnce(): Promise<number> {
-    const claims = await this.claim(BATCH);
+    const claims = await this.claim(MAX_BATCH);
     await Promise.all(claims.map((claim) => this.cls.run({ ifNested: 'override' }, () => this.sync(claim))));
     return claims.length;
   }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { AccessGrant, RuleStatus } from '../entities/access-grant.entity';
+import { SessionState } from './session-state';
+import { rows } from './sql';
 import { WorkSchedule } from './work-schedule';
 
 /** Who holds grants: a session's rule, or a static rule's target. Both tables carry grant_id, holds, status. */
@@ -30,12 +32,14 @@ export class GrantLedger {
   constructor(
     private readonly txHost: TxHost,
     private readonly schedule: WorkSchedule,
+    private readonly sessions: SessionState,
   ) {}
 
   /** Each holder takes its grant, creating it on first need; returns each holder's status (APPLIED when the rule is already there). */
   async hold(kind: HolderKind, holds: NewHold[]): Promise<Map<string, RuleStatus>> {
     const statuses = new Map<string, RuleStatus>();
     const due = new Map<string, string>();
+    const handedOver: string[] = [];
     const sorted = [...holds].sort((a, b) => compare(a.resourceId, b.resourceId) || compare(a.cidr, b.cidr));
     for (const hold of sorted) {
       await this.query(
@@ -54,9 +58,12 @@ export class GrantLedger {
           [grant.id, hold.description],
         );
         // Sessions that were letting go of this rule are done: the rule now stays for its new holder.
-        await this.query(`UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE grant_id = $1 AND status = 'REMOVING'`, [
-          grant.id,
-        ]);
+        const done = await rows<{ session_id: string }>(
+          this.txHost.tx,
+          `UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE grant_id = $1 AND status = 'REMOVING' RETURNING session_id`,
+          [grant.id],
+        );
+        handedOver.push(...done.map((row) => row.session_id));
         status = 'PENDING';
       }
       await this.query(
@@ -69,6 +76,8 @@ export class GrantLedger {
         due.set(hold.resourceId, hold.organizationId);
       }
     }
+    // An ending session whose last rule was handed over is over (EXPIRED or CANCELLED).
+    await this.sessions.settle(handedOver);
     await this.schedule.markDue(due);
     return statuses;
   }

@@ -1,0 +1,67 @@
+import { FirewallSyncRepository } from '../../libs/access/src/engine/firewall-sync.repository';
+import { drain, EngineOrg, EngineTest, engineSuite, expectInvariant, REGION, securityGroup, sessionOf } from './engine-harness';
+
+/** Defects the soak found (bench/soak), each with the test that shows it fixed. */
+describe('sessions engine: soak findings', () => {
+  let e: EngineTest;
+  let org: EngineOrg;
+  engineSuite({}, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
+  });
+
+  it('soak finding 1: a session whose rule is handed over to a new holder while being removed ends (not EXPIRING forever)', async () => {
+    const sg = await securityGroup(e, org);
+    const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.77', resourceIds: [sg.id] });
+    await drain(e);
+    expect((await org.admin.post(`/sessions/${first.body.id}/stop`)).body.status).toBe('EXPIRING');
+    // Before the engine removed the rule, someone needs it again: it stays, and the first session is done.
+    const second = await org.admin.post('/sessions', { ipv4Address: '198.51.100.77', resourceIds: [sg.id] });
+    expect(second.status).toBe(201);
+    const ended = await sessionOf(org.admin, first.body.id);
+    expect(ended.status).toBe('CANCELLED');
+    expect(ended.resourceIps[0].status).toBe('REMOVED');
+    await drain(e);
+    expect((await sessionOf(org.admin, second.body.id)).status).toBe('ACTIVE');
+    expect(e.aws.state.group(REGION, sg.groupId)!.ingress.map((r) => r.cidr)).toEqual(['198.51.100.77/32']);
+    await org.admin.post(`/sessions/${second.body.id}/stop`);
+  });
+
+  it('soak finding 3: a static rule created and deleted while the engine works leaves no rule open (40 rounds)', async () => {
+    const sg = await securityGroup(e, org);
+    e.aws.state.delayMs = 20;
+    for (let round = 0; round < 40; round++) {
+      const created = await org.admin.post('/static-ip-rules', {
+        label: `r${round}`,
+        ipAddress: `192.0.2.${round + 1}`,
+        resourceIds: [sg.id],
+      });
+      expect(created.status).toBe(201);
+      await Promise.all([e.worker.runOnce(), org.admin.delete(`/static-ip-rules/${created.body.id}`)]);
+    }
+    e.aws.state.delayMs = 0;
+    await expectInvariant(e);
+    expect(e.aws.state.group(REGION, sg.groupId)!.ingress).toEqual([]);
+  });
+
+  it('soak finding 4: a claim whose lease ran out and was taken over can neither renew nor release it', async () => {
+    const sg = await securityGroup(e, org);
+    await org.admin.post('/static-ip-rules', { label: 'lease', ipAddress: '192.0.2.250', resourceIds: [sg.id] });
+    const repository = e.t.app.get(FirewallSyncRepository);
+    const [stale] = await repository.claim(10, 30);
+    expect(stale.resourceId).toBe(sg.id);
+    // Its instance stalls past the lease; another instance takes the firewall.
+    await e.t.db.query(`UPDATE resource_sync SET leased_until = now() - interval '1 second' WHERE resource_id = $1`, [sg.id]);
+    const [fresh] = await repository.claim(10, 30);
+    expect(fresh.resourceId).toBe(sg.id);
+    expect(await repository.renew(stale, 30)).toBe(false);
+    await repository.release(stale, null);
+    const { rows } = await e.t.db.query(`SELECT leased_until FROM resource_sync WHERE resource_id = $1`, [sg.id]);
+    expect(rows[0].leased_until.getTime()).toBe(fresh.leasedUntil.getTime());
+    expect(await repository.renew(fresh, 30)).toBe(true);
+    await repository.release(fresh, null);
+    await drain(e);
+    const rules = await org.admin.get('/static-ip-rules');
+    await Promise.all(rules.body.map((rule: { id: string }) => org.admin.delete(`/static-ip-rules/${rule.id}`)));
+  });
+});
