@@ -23,6 +23,9 @@
 //      BENCH_MAX_RETRIES (reruns of disturbed rounds per scenario; ROUNDS, --smoke 0),
 //      BENCH_PG_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
 //      BENCH_REDIS_URL (pass REDIS_URL to the service: rate-limit counters in Redis, as in production).
+// The engine scenario ("engine": sessions applied through the fakes by two instances with the
+// engine on; its own database, fakes and instances) runs last; BENCH_ONLY=engine runs it alone
+// (npm run bench:engine). Its sizes and settings: BENCH_ENGINE_* in engine/scenario.js.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -36,6 +39,9 @@ const { log, login, startEnvironment, cleanupEnvironment } = require('./lib/setu
 const { cpuMeter, waitQuiet, cpuSeconds } = require('./lib/machine');
 const { insertCredentials } = require('./seed');
 const { scenarios } = require('./scenarios');
+const { cleanupEngine } = require('./engine/scenario');
+const { engineSection, engineOnly, engineJson } = require('./engine/bench-section');
+const { renderEngine } = require('./engine/engine-report');
 
 const argv = new Set(process.argv.slice(2));
 const SMOKE = argv.has('--smoke');
@@ -53,6 +59,7 @@ const MAX_RETRIES = Number(process.env.BENCH_MAX_RETRIES ?? (SMOKE ? 0 : ROUNDS)
 // Before each round (pair), wait up to this many seconds for a quiet machine.
 const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? (SMOKE ? 0 : 30));
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
+const ENGINE_ONLY = ONLY !== null && [...ONLY].every((name) => name === 'engine');
 const LAYOUT = SMOKE
   ? { big: { credentials: 50, resources: 2_000 }, small: { count: 3, credentials: 10, resources: 100 } }
   : { big: { credentials: 1_000, resources: 100_000 }, small: { count: 3, credentials: 100, resources: 1_000 } };
@@ -202,6 +209,8 @@ async function main() {
   const warnings = [];
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/\D/g, '').slice(0, 17);
+  const engineOptions = { smoke: SMOKE, stamp, warnings, keepDb: KEEP_DB, build: argv.has('--build'), strict: argv.has('--strict') };
+  if (ENGINE_ONLY) return engineOnly(startedAt, engineOptions);
   const env = await startEnvironment({ state, stamp, layout: LAYOUT, build: argv.has('--build'), warnings });
   const { data, tokens, service, serviceUrl, baselineUrl } = env;
   warnings.push(...(await checkSeededSecret(serviceUrl, data, env.password)));
@@ -241,6 +250,7 @@ async function main() {
     deletion = { sides: latency, verdict: judgeDelete(latency) };
   }
   rss.after = rssOf(service);
+  const engine = ONLY && !ONLY.has('engine') ? null : await engineSection(engineOptions, () => interrupted);
 
   if (service.exitCode !== null) warnings.push(`the service exited during the run:\n${service.tail.join('\n')}`);
   const meta = {
@@ -258,6 +268,7 @@ async function main() {
     warnings,
   };
   process.stdout.write(`\n${render(rows, deletion, meta)}\n`);
+  if (engine) process.stdout.write(`\n${renderEngine(engine)}\n`);
 
   const resultsDir = path.join(__dirname, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
@@ -297,6 +308,7 @@ async function main() {
         summary,
         rows,
         deleteLatency: deletion,
+        engine: engineJson(engine),
         warnings,
       },
       null,
@@ -304,7 +316,8 @@ async function main() {
     )}\n`,
   );
   log(`results written to ${path.relative(ROOT, file)}`);
-  const missed = rows.some((r) => r.verdict === 'MISS') || deletion?.verdict.verdict === 'MISS';
+  const missed =
+    rows.some((r) => r.verdict === 'MISS') || deletion?.verdict.verdict === 'MISS' || (engine !== null && engine.verdict !== 'PASS');
   return argv.has('--strict') && missed ? 1 : 0;
 }
 
@@ -315,11 +328,14 @@ function cleanup() {
   return cleaning;
 }
 
-function doCleanup() {
+async function doCleanup() {
+  await cleanupEngine(KEEP_DB, log);
   return cleanupEnvironment(state, KEEP_DB);
 }
 
 let interrupted = false;
+// Whatever happens, no child outlives the bench.
+process.on('exit', killAllSync);
 process.on('SIGINT', () => {
   if (interrupted) {
     killAllSync();

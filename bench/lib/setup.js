@@ -160,4 +160,4 @@ async function cleanupEnvironment(state, keepDb) {
   }
 }
 
-module.exports = { MAIN_JS, log, login, startEnvironment, cleanupEnvironment };
+module.exports = { MAIN_JS, log, login, ensureBuild, startEnvironment, cleanupEnvironment };
