@@ -92,7 +92,9 @@ export class FirewallSyncRepository {
        WHERE resource_id = $1 AND leased_until = $2 RETURNING leased_until`,
       [claim.resourceId, claim.leasedUntil, leaseSeconds],
     );
-    if (!row) {return false;}
+    if (!row) {
+      return false;
+    }
     claim.leasedUntil = row.leased_until;
     return true;
   }
