@@ -44,6 +44,26 @@ describe('sessions engine: soak findings', () => {
     expect(e.aws.state.group(REGION, sg.groupId)!.ingress).toEqual([]);
   });
 
+  it('a credential rotated in place is used for the removals that follow (§13); the old keys are never used again', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.88', resourceIds: [sg.id] });
+    await drain(e);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    const oldKeyId = e.aws.state.requests.filter((r) => r.action === 'AuthorizeSecurityGroupIngress').at(-1)!.accessKeyId!;
+    const rotated = { accessKeyId: `AKIAROTATED${Date.now().toString().slice(-9)}`, secretAccessKey: 'rotated-secret-0001' };
+    e.aws.state.addAccount(rotated.accessKeyId, { secretAccessKey: rotated.secretAccessKey, accountId: '123456789012' });
+    expect((await org.admin.patch(`/credentials/${org.credentialId}`, { credentialData: rotated })).status).toBe(200);
+    // The old key dies at AWS: a removal with it would fail and leave the rule open.
+    e.aws.state.addAccount(oldKeyId, { ...e.aws.state.accounts.get(oldKeyId)!, status: 'Inactive' });
+    const before = e.aws.state.requests.length;
+    expect((await org.admin.post(`/sessions/${started.body.id}/stop`)).status).toBe(200);
+    await drain(e);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('CANCELLED');
+    expect(e.aws.state.group(REGION, sg.groupId)!.ingress).toEqual([]);
+    const revokes = e.aws.state.requests.slice(before).filter((r) => r.action === 'RevokeSecurityGroupIngress');
+    expect(revokes.map((r) => [r.accessKeyId, r.status])).toEqual([[rotated.accessKeyId, 200]]);
+  });
+
   it('soak finding 4: a claim whose lease ran out and was taken over can neither renew nor release it', async () => {
     const sg = await securityGroup(e, org);
     await org.admin.post('/static-ip-rules', { label: 'lease', ipAddress: '192.0.2.250', resourceIds: [sg.id] });

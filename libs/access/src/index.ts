@@ -8,9 +8,5 @@ export { SessionExpiryJob } from './engine/session-expiry.job';
 export { EngineResourceUsage } from './engine/resource-usage';
 export { SessionRemovalHook } from './engine/session-removal.hook';
 export { RULE_DESCRIPTION_PREFIX } from './engine/firewall-reconciler';
-export {
-  IdempotencyStore,
-  IdempotencyKeyReusedError,
-  IDEMPOTENCY_KEY_PATTERN,
-  type IdempotentStart,
-} from './idempotency/idempotency.store';
+export { IdempotencyStore, IdempotencyKeyReusedError, type IdempotentStart } from './idempotency/idempotency.store';
+export { IdempotencyKeyHeader } from './idempotency/idempotency-key.decorator';

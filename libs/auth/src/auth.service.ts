@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { Principal, ValidationError } from '@app/common';
 import { TxHost } from '@app/database';
-import { AuditService } from '@app/audit';
+import { AuditDetails, AuditService } from '@app/audit';
 import { InvalidLoginError, InvalidRefreshTokenError } from './auth.errors';
-import { AuthResponseDto, AuthUserDto, LoginDto, LoginResponse, RegisterDto } from './dto/auth.dto';
+import { AuthResponseDto, AuthUserDto, LoginDto, LoginResponse, PasswordExpiredResponseDto, RegisterDto } from './dto/auth.dto';
 import { PasswordHasher } from './password-hasher';
 import { MfaChallengeService } from './mfa/mfa-challenge.service';
 import { PasswordExpiryService } from './passwords/password-expiry.service';
@@ -67,22 +67,29 @@ export class AuthService {
     if (account.mfaEnabled) {
       return this.mfaChallenges.issue(account);
     }
+    return this.txHost.withTransaction(() => this.completeLogin(account));
+  }
+
+  /**
+   * Every factor is proven (the password, and the second factor where MFA is on): the password-expiry
+   * answer (§10), or the sign-in with its audit row and a new token family. Call it in a transaction.
+   */
+  async completeLogin(account: UserAccount, details?: AuditDetails): Promise<AuthResponseDto | PasswordExpiredResponseDto> {
     const expired = await this.passwordExpiry.expiredLogin(account);
     if (expired) {
       return expired;
     }
-    return this.txHost.withTransaction(async () => {
-      await this.users.touchLastLogin(account.id);
-      await this.audit.record({
-        eventType: 'USER_LOGIN',
-        organizationId: account.organizationId,
-        actor: { id: account.id, email: account.email, type: 'USER' },
-        targetType: 'USER',
-        targetId: account.id,
-        targetName: account.email,
-      });
-      return this.issueTokens(account, randomUUID());
+    await this.users.touchLastLogin(account.id);
+    await this.audit.record({
+      eventType: 'USER_LOGIN',
+      organizationId: account.organizationId,
+      actor: { id: account.id, email: account.email, type: 'USER' },
+      targetType: 'USER',
+      targetId: account.id,
+      targetName: account.email,
+      details,
     });
+    return this.issueTokens(account, randomUUID());
   }
 
   async refresh(refreshToken: string): Promise<AuthResponseDto> {

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Principal, UuidParam, ValidationError } from '@app/common';
+import { Principal, UuidParam } from '@app/common';
 import { CurrentPrincipal, RequiresScope, Roles } from '@app/auth';
 import { AuditedAction } from '@app/audit';
-import { IDEMPOTENCY_KEY_PATTERN } from '@app/access';
+import { IdempotencyKeyHeader } from '@app/access';
 import { AdminSessionQueryDto, CreateSessionDto, ExtendSessionDto, SessionDto } from './dto/session.dto';
 import { SessionDocs } from './sessions.openapi';
 import { SessionsService } from './sessions.service';
@@ -22,14 +22,9 @@ export class SessionsController {
   async start(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateSessionDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionDto> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new ValidationError('Request validation failed', [
-        { field: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' },
-      ]);
-    }
     const created = await this.sessions.start(principal, dto, idempotencyKey);
     reply.header('Location', `/api/v1/sessions/${created.id}`);
     return created;

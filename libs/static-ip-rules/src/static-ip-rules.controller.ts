@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { IDEMPOTENCY_KEY_PATTERN } from '@app/access';
+import { IdempotencyKeyHeader } from '@app/access';
 import { AuditedAction } from '@app/audit';
 import { CurrentPrincipal, Roles } from '@app/auth';
-import { Principal, UuidParam, ValidationError } from '@app/common';
+import { Principal, UuidParam } from '@app/common';
 import { CreateStaticIpRuleDto, StaticIpRuleDto } from './dto/static-ip-rule.dto';
 import { StaticIpRuleDocs } from './static-ip-rules.openapi';
 import { StaticIpRulesService } from './static-ip-rules.service';
@@ -22,14 +22,9 @@ export class StaticIpRulesController {
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateStaticIpRuleDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StaticIpRuleDto> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new ValidationError('Request validation failed', [
-        { field: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' },
-      ]);
-    }
     const created = await this.rules.create(principal, dto, idempotencyKey);
     reply.header('Location', `/api/v1/static-ip-rules/${created.id}`);
     return created;

@@ -3,11 +3,10 @@ import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
 import { AuthService } from '../auth.service';
 import { AuthResponseDto, PasswordExpiredResponseDto } from '../dto/auth.dto';
-import { PasswordExpiryService } from '../passwords/password-expiry.service';
 import { OneTimeTokenService } from '../tokens/one-time-token.service';
 import { UserAccount, UserRepository } from '../users/user.repository';
 import { VerifyMfaDto } from './dto/mfa.dto';
-import { MfaCodeMatch, MfaCodeVerifier } from './mfa-code.verifier';
+import { MfaCodeVerifier } from './mfa-code.verifier';
 import { InvalidMfaChallengeError, WrongMfaCodeError } from './mfa.errors';
 import { MfaRepository } from './mfa.repository';
 
@@ -30,7 +29,6 @@ export class MfaLoginService {
     private readonly repository: MfaRepository,
     private readonly verifier: MfaCodeVerifier,
     private readonly auth: AuthService,
-    private readonly passwordExpiry: PasswordExpiryService,
     // Lazily: @app/audit decorates its controller with this library's access decorators.
     @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
     private readonly txHost: TxHost,
@@ -56,7 +54,7 @@ export class MfaLoginService {
         return { kind: 'wrongCode' };
       }
       await this.oneTimeTokens.spend(challenge.owner, challenge.id);
-      return { kind: 'signedIn', response: await this.signIn(account, match) };
+      return { kind: 'signedIn', response: await this.auth.completeLogin(account, { mfaMethod: match.method }) };
     });
     if (outcome.kind === 'deadChallenge') {
       throw new InvalidMfaChallengeError();
@@ -65,28 +63,6 @@ export class MfaLoginService {
       throw new WrongMfaCodeError();
     }
     return outcome.response;
-  }
-
-  /**
-   * Both factors are proven: what a login without MFA would have answered from here on, the
-   * password-expiry answer included (§10), which comes only after the second factor.
-   */
-  private async signIn(account: UserAccount, match: MfaCodeMatch): Promise<AuthResponseDto | PasswordExpiredResponseDto> {
-    const expired = await this.passwordExpiry.expiredLogin(account);
-    if (expired) {
-      return expired;
-    }
-    await this.users.touchLastLogin(account.id);
-    await this.audit.record({
-      eventType: 'USER_LOGIN',
-      organizationId: account.organizationId,
-      actor: { id: account.id, email: account.email, type: 'USER' },
-      targetType: 'USER',
-      targetId: account.id,
-      targetName: account.email,
-      details: { mfaMethod: match.method },
-    });
-    return this.auth.issueFor(account.organizationId, account.id);
   }
 
   private recordWrongCode(account: UserAccount): Promise<void> {

@@ -1,6 +1,6 @@
 import { ResourceNotFoundError } from '@app/resources';
 import { Injectable } from '@nestjs/common';
-import { Repository, SelectQueryBuilder } from 'typeorm';
+import { QueryDeepPartialEntity, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION } from '@app/common';
 import { selectColumns, TxHost } from '@app/database';
 import { User } from '@app/auth';
@@ -157,20 +157,8 @@ export class RolesRepository {
   }
 
   /** False when the user already was in the role (also when a concurrent request just added it). */
-  async addUser(organizationId: string, roleId: string, userId: string): Promise<boolean> {
-    try {
-      const result = await this.roleUsers
-        .createQueryBuilder()
-        .insert()
-        .values({ organizationId, roleId, userId })
-        .orIgnore()
-        .returning('role_id')
-        .updateEntity(false)
-        .execute();
-      return (result.raw as unknown[]).length > 0;
-    } catch (error) {
-      throw translateAssignment(error, roleId, userId);
-    }
+  addUser(organizationId: string, roleId: string, userId: string): Promise<boolean> {
+    return this.assign(this.roleUsers, { organizationId, roleId, userId }, userId);
   }
 
   async removeUser(organizationId: string, roleId: string, userId: string): Promise<boolean> {
@@ -179,19 +167,21 @@ export class RolesRepository {
   }
 
   /** False when the resource already was in the role. */
-  async addResource(organizationId: string, roleId: string, resourceId: string): Promise<boolean> {
+  addResource(organizationId: string, roleId: string, resourceId: string): Promise<boolean> {
+    return this.assign(this.roleResources, { organizationId, roleId, resourceId }, resourceId);
+  }
+
+  /** One insert for both assignment tables; a duplicate is ignored, so the answer says whether it was new. */
+  private async assign<T extends RoleUser | RoleResource>(
+    table: Repository<T>,
+    row: QueryDeepPartialEntity<T> & { roleId: string },
+    otherId: string,
+  ): Promise<boolean> {
     try {
-      const result = await this.roleResources
-        .createQueryBuilder()
-        .insert()
-        .values({ organizationId, roleId, resourceId })
-        .orIgnore()
-        .returning('role_id')
-        .updateEntity(false)
-        .execute();
+      const result = await table.createQueryBuilder().insert().values(row).orIgnore().returning('role_id').updateEntity(false).execute();
       return (result.raw as unknown[]).length > 0;
     } catch (error) {
-      throw translateAssignment(error, roleId, resourceId);
+      throw translateAssignment(error, row.roleId, otherId);
     }
   }
 
