@@ -23,6 +23,11 @@ export interface DueWorkJobOptions<T> {
   concurrency?: number;
   /** Items are started round-robin over this key (an organization), so no one key's items go first. */
   fairnessKey?: (item: T) => string;
+  /**
+   * Keep every slot busy: when the claimed items run out, the next free slot claims another batch
+   * at once, and the round lasts until a claim finds nothing, instead of waiting for its slowest item.
+   */
+  refill?: boolean;
 }
 
 /**
@@ -34,6 +39,8 @@ export class DueWorkJob<T> {
   private readonly logger: Logger;
   private readonly poller: Poller;
   private stopping = false;
+  /** Set by a nudge: a round that found nothing due claims again before it ends. */
+  private nudged = false;
 
   constructor(private readonly options: DueWorkJobOptions<T>) {
     this.logger = new Logger(options.name);
@@ -54,25 +61,54 @@ export class DueWorkJob<T> {
 
   /** Something fell due just now: run soon rather than at the next interval. */
   nudge(): void {
+    this.nudged = true;
     this.poller.nudge();
   }
 
   private round(): Promise<boolean> {
     return this.options.cls.run(FRESH_CONTEXT, async () => {
-      const items = await this.options.claim(this.options.batchSize);
-      const queue = this.options.fairnessKey ? interleave(items, this.options.fairnessKey) : [...items];
+      this.nudged = false;
+      const concurrency = Math.max(1, this.options.concurrency ?? 1);
+      const queue = this.order(await this.options.claim(this.options.batchSize));
+      let more = queue.length === this.options.batchSize;
+      let topping: Promise<void> | undefined;
+      const topUp = async () => {
+        this.nudged = false;
+        more = false;
+        try {
+          // A whole batch, not just the free slots: one claim per item would make the claims the bottleneck.
+          const claimed = await this.options.claim(this.options.batchSize);
+          queue.push(...this.order(claimed));
+          more = claimed.length > 0;
+        } catch (error) {
+          // The items in hand still finish; the next round claims again.
+          this.logger.warn(`claim failed: ${(error as Error).message}`);
+        }
+      };
       const worker = async () => {
-        for (let item = queue.shift(); item !== undefined && !this.stopping; item = queue.shift()) {
-          const current = item;
+        while (!this.stopping) {
+          if (queue.length === 0 && this.options.refill && (more || this.nudged)) {
+            await (topping ??= topUp().finally(() => (topping = undefined)));
+            continue;
+          }
+          const item = queue.shift();
+          if (item === undefined) {
+            return;
+          }
           // Each item in a context of its own: items run side by side, and transactions live in the context.
           await this.options.cls
-            .run(FRESH_CONTEXT, () => this.options.process(current))
+            .run(FRESH_CONTEXT, () => this.options.process(item))
             .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency ?? 1) }, worker));
-      return !this.stopping && items.length === this.options.batchSize;
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      // A refilling round ends when a claim found nothing; a batch round may have left more behind.
+      return !this.stopping && !this.options.refill && more;
     });
+  }
+
+  private order(items: T[]): T[] {
+    return this.options.fairnessKey ? interleave(items, this.options.fairnessKey) : [...items];
   }
 }
 
