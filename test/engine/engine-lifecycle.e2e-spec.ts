@@ -130,6 +130,51 @@ describe('sessions engine: lifecycle', () => {
     expect(rows[0].actor_type).toBe('SYSTEM');
   });
 
+  it('expiry is claimed: a session another instance has claimed is left to it until its lease ends', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '192.0.2.56', resourceIds: [sg.id], durationHours: 1 });
+    await drain(e);
+    // As another instance's claim would leave it: past its end, leased for a minute.
+    await e.t.db.query(
+      `UPDATE sessions SET expires_at = now() - interval '1 second', expiry_claimed_until = now() + interval '1 minute' WHERE id = $1`,
+      [started.body.id],
+    );
+    expect(await e.expiry.runOnce()).toBe(0);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    // That instance died: once the lease has run out, any instance ends it.
+    await e.t.db.query(`UPDATE sessions SET expiry_claimed_until = now() - interval '1 second' WHERE id = $1`, [started.body.id]);
+    expect(await e.expiry.runOnce()).toBe(1);
+    await drain(e);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('EXPIRED');
+    await expectInvariant(e);
+  });
+
+  it("a start answers with the session exactly as a read of it returns it, rules in the reads' order", async () => {
+    const [zulu, alpha] = [await securityGroup(e, org, { name: `Zulu ${Date.now()}` }), await apisixRoute(e, org)];
+    const first = await org.admin.post('/sessions', {
+      ipv4Address: '192.0.2.57',
+      ipv6Address: '2001:db8::57',
+      resourceIds: [zulu.id, alpha.id],
+    });
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual(await sessionOf(org.admin, first.body.id));
+    await drain(e);
+    // The same addresses again: every rule is on the provider already, so the answer is ACTIVE with applied times.
+    const second = await org.admin.post('/sessions', {
+      ipv4Address: '192.0.2.57',
+      ipv6Address: '2001:db8::57',
+      resourceIds: [alpha.id, zulu.id],
+    });
+    expect(second.body.status).toBe('ACTIVE');
+    expect(
+      second.body.resourceIps.every((rule: { status: string; appliedAt: string }) => rule.status === 'APPLIED' && rule.appliedAt),
+    ).toBe(true);
+    expect(second.body).toEqual(await sessionOf(org.admin, second.body.id));
+    for (const id of [first.body.id, second.body.id]) expect((await org.admin.post(`/sessions/${id}/stop`)).status).toBe(200);
+    await drain(e);
+    await expectInvariant(e);
+  });
+
   it('ends PARTIAL when one resource refuses (missing group), FAILED when all do, with the provider reason', async () => {
     const good = await securityGroup(e, org);
     const gone = await securityGroup(e, org, { inFake: false });

@@ -80,7 +80,7 @@ export class SessionsService {
         throw new NoResourcesAssignedError();
       }
       const startedAt = new Date();
-      const sessionId = await this.lifecycle.open({
+      const opened = await this.lifecycle.open({
         organizationId,
         userId,
         userName: user.name,
@@ -93,11 +93,11 @@ export class SessionsService {
       await this.audit.record({
         eventType: 'SESSION_START',
         targetType: 'SESSION',
-        targetId: sessionId,
+        targetId: opened.session.id,
         targetName: user.email,
         details: { ...addresses, durationHours, resourceCount: resources.length },
       });
-      const created = await this.mustFind(organizationId, sessionId);
+      const created = toSessionDto(opened);
       if (idempotencyKey !== undefined) {
         await this.idempotency.finish(scope, idempotencyKey, 201, created);
       }

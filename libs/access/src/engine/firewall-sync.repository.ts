@@ -13,6 +13,37 @@ export interface ClaimedFirewall {
   reconcile: boolean;
   health: string | null;
   staleCidrs: string[] | null;
+  resource: FirewallResource;
+}
+
+/** The columns of `resources` a firewall's work needs, prefixed `r.` in the claim. */
+const RESOURCE_COLUMNS = 'r.name, r.credential_id, r.provider, r.resource_type, r.resource_identifier, r.region, r.config';
+
+interface ResourceRow {
+  name: string;
+  credential_id: string;
+  provider: ProviderName;
+  resource_type: ResourceTarget['resourceType'];
+  resource_identifier: string;
+  region: string | null;
+  config: Record<string, unknown>;
+}
+
+function toResource(row: ResourceRow & { resource_id: string; organization_id: string }): FirewallResource {
+  return {
+    id: row.resource_id,
+    organizationId: row.organization_id,
+    name: row.name,
+    credentialId: row.credential_id,
+    provider: row.provider,
+    target: {
+      provider: row.provider,
+      resourceType: row.resource_type,
+      resourceIdentifier: row.resource_identifier,
+      region: row.region,
+      config: row.config,
+    },
+  };
 }
 
 export interface FirewallResource {
@@ -46,24 +77,28 @@ export class FirewallSyncRepository {
    * row in a round, and a lease so an instance that dies lets go of it within `leaseSeconds`.
    */
   async claim(limit: number, leaseSeconds: number): Promise<ClaimedFirewall[]> {
-    const found: Array<{
-      resource_id: string;
-      organization_id: string;
-      generation: number;
-      reconcile: boolean;
-      health: string | null;
-      stale_cidrs: string[] | null;
-      leased_until: Date;
-    }> = await rows(
+    const found = await rows<
+      {
+        resource_id: string;
+        organization_id: string;
+        generation: number;
+        reconcile: boolean;
+        health: string | null;
+        stale_cidrs: string[] | null;
+        leased_until: Date;
+      } & ResourceRow
+    >(
       this.dataSource,
       // Milliseconds only: the lease's end is this claim's token, compared with a JavaScript Date.
+      // The firewall's resource comes with the claim (a deleted resource takes its resource_sync row along).
       `UPDATE resource_sync s SET leased_until = date_trunc('milliseconds', now() + make_interval(secs => $2))
-       WHERE s.resource_id IN (
+       FROM resources r
+       WHERE r.id = s.resource_id AND s.resource_id IN (
          SELECT resource_id FROM resource_sync
          WHERE (due_at <= now() OR reconcile_due_at <= now()) AND (leased_until IS NULL OR leased_until < now())
          ORDER BY LEAST(due_at, reconcile_due_at) LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health, s.stale_cidrs,
-         s.leased_until`,
+         s.leased_until, ${RESOURCE_COLUMNS}`,
       [limit, leaseSeconds],
     );
     return found.map((row) => ({
@@ -74,6 +109,7 @@ export class FirewallSyncRepository {
       reconcile: row.reconcile,
       health: row.health,
       staleCidrs: row.stale_cidrs,
+      resource: toResource(row),
     }));
   }
 
@@ -122,65 +158,27 @@ export class FirewallSyncRepository {
     ]);
   }
 
-  async resource(resourceId: string): Promise<FirewallResource | undefined> {
-    const [row]: Array<{
-      id: string;
-      organization_id: string;
-      name: string;
-      credential_id: string;
-      provider: ProviderName;
-      resource_type: ResourceTarget['resourceType'];
-      resource_identifier: string;
-      region: string | null;
-      config: Record<string, unknown>;
-    }> = await this.dataSource.query(
-      `SELECT id, organization_id, name, credential_id, provider, resource_type, resource_identifier, region, config FROM resources WHERE id = $1`,
-      [resourceId],
-    );
-    if (!row) {
-      return undefined;
-    }
-    return {
-      id: row.id,
-      organizationId: row.organization_id,
-      name: row.name,
-      credentialId: row.credential_id,
-      provider: row.provider,
-      target: {
-        provider: row.provider,
-        resourceType: row.resource_type,
-        resourceIdentifier: row.resource_identifier,
-        region: row.region,
-        config: row.config,
-      },
-    };
-  }
-
   /**
-   * The firewall's due work, read in one transaction with its grants locked in the engine's one
-   * order (resource, CIDR), so a grant is in exactly one list and a stop cannot slip between the
-   * reads. Rules to add are marked as attempted in the same commit, so that a stop arriving while
-   * the call is out knows the provider may hold them.
+   * The firewall's due work, read with its grants locked in the engine's one order (resource,
+   * CIDR), so a grant is in exactly one list and a stop cannot slip between the reads. Rules to add
+   * are marked as attempted in the same statement, so that a stop arriving while the call is out
+   * knows the provider may hold them.
    */
   async takeWork(resourceId: string): Promise<{ apply: GrantWork[]; remove: GrantWork[] }> {
-    return this.dataSource.transaction(async (manager) => {
-      const due = await rows<Record<string, unknown>>(
-        manager,
-        `SELECT id, cidr, description, status, attempts, pending_since FROM access_grants
+    const due = await rows<Record<string, unknown>>(
+      this.dataSource,
+      `WITH due AS (
+         SELECT id, cidr, description, status, attempts, pending_since FROM access_grants
          WHERE resource_id = $1 AND status IN ('PENDING', 'REMOVING') AND next_attempt_at <= now()
-         ORDER BY resource_id, cidr COLLATE "C" FOR UPDATE`,
-        [resourceId],
-      );
-      const work = due.map(toWork);
-      const apply = work.filter((grant) => grant.status === 'PENDING');
-      if (apply.length > 0) {
-        await manager.query(
-          `UPDATE access_grants SET apply_started_at = coalesce(apply_started_at, now()), updated_at = now() WHERE id = ANY($1)`,
-          [apply.map((grant) => grant.id)],
-        );
-      }
-      return { apply, remove: work.filter((grant) => grant.status === 'REMOVING') };
-    });
+         ORDER BY resource_id, cidr COLLATE "C" FOR UPDATE),
+       started AS (
+         UPDATE access_grants g SET apply_started_at = coalesce(g.apply_started_at, now()), updated_at = now()
+         FROM due WHERE g.id = due.id AND due.status = 'PENDING')
+       SELECT * FROM due`,
+      [resourceId],
+    );
+    const work = due.map(toWork);
+    return { apply: work.filter((grant) => grant.status === 'PENDING'), remove: work.filter((grant) => grant.status === 'REMOVING') };
   }
 
   /** Every grant of the firewall, for reconcile. */

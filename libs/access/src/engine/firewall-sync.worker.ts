@@ -50,6 +50,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       cls,
       claim: (limit) => this.claim(limit),
       concurrency: settings.concurrency,
+      refill: true,
       fairnessKey: (claim) => claim.organizationId,
       process: (claim) => this.sync(claim),
     });
@@ -77,10 +78,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
   }
 
   private async sync(claim: ClaimedFirewall): Promise<void> {
-    const resource = await this.repository.resource(claim.resourceId);
-    if (!resource) {
-      return;
-    } // deleted: its work row went with it
+    const resource = claim.resource;
     let reconcileNext: Date | null = null;
     try {
       if (claim.reconcile) {

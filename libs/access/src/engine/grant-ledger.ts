@@ -18,7 +18,20 @@ export interface NewHold {
   description: string;
 }
 
-type LockedGrant = Pick<AccessGrant, 'id' | 'resourceId' | 'cidr' | 'status' | 'applyStartedAt'> & { organizationId: string };
+/** A holder row and the grant it holds. */
+export interface Holder {
+  id: string;
+  grant_id: string;
+}
+
+/** What a holder got: APPLIED at once when the rule is already on the provider for someone else. */
+export interface HeldRule {
+  grantId: string;
+  status: RuleStatus;
+  appliedAt: Date | null;
+}
+
+export type LockedGrant = Pick<AccessGrant, 'id' | 'resourceId' | 'cidr' | 'status' | 'applyStartedAt'> & { organizationId: string };
 
 /**
  * The reference counts (§13): a grant exists on the provider while at least one holder row has
@@ -35,51 +48,78 @@ export class GrantLedger {
     private readonly sessions: SessionState,
   ) {}
 
-  /** Each holder takes its grant, creating it on first need; returns each holder's status (APPLIED when the rule is already there). */
-  async hold(kind: HolderKind, holds: NewHold[]): Promise<Map<string, RuleStatus>> {
-    const statuses = new Map<string, RuleStatus>();
-    const due = new Map<string, string>();
-    const handedOver: string[] = [];
+  /**
+   * Each holder takes its grant, creating it on first need; returns each holder's status (APPLIED
+   * when the rule is already there) and when it counts as applied. A few statements for any number
+   * of holders: grants are created, then locked, in the engine's one order.
+   */
+  async hold(kind: HolderKind, holds: NewHold[]): Promise<Map<string, HeldRule>> {
+    const held = new Map<string, HeldRule>();
+    if (holds.length === 0) {
+      return held;
+    }
     const sorted = [...holds].sort((a, b) => compare(a.resourceId, b.resourceId) || compare(a.cidr, b.cidr));
-    for (const hold of sorted) {
+    // One per (resource, CIDR), still in lock order: holders sharing a grant in one call create and lock it once.
+    const perGrant = [...new Map(sorted.map((hold) => [grantKey(hold), hold])).values()];
+    await this.query(
+      `INSERT INTO access_grants (organization_id, resource_id, cidr, status, description, pending_since, next_attempt_at)
+       SELECT org, resource, cidr, 'PENDING', description, now(), now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[]) WITH ORDINALITY AS t(org, resource, cidr, description, n)
+       ORDER BY n
+       ON CONFLICT (resource_id, cidr) DO NOTHING`,
+      [
+        perGrant.map((hold) => hold.organizationId),
+        perGrant.map((hold) => hold.resourceId),
+        perGrant.map((hold) => hold.cidr),
+        perGrant.map((hold) => hold.description),
+      ],
+    );
+    const grants = await this.lockGrants(`(resource_id, cidr) IN (SELECT * FROM unnest($1::uuid[], $2::varchar[]))`, [
+      perGrant.map((hold) => hold.resourceId),
+      perGrant.map((hold) => hold.cidr),
+    ]);
+    const grantOf = new Map(grants.map((grant) => [grantKey(grant), grant]));
+    // Removed, failed, or on its way out with no holder left: applied again for the new holder.
+    const reopened = grants.filter((grant) => grant.status !== 'APPLIED' && grant.status !== 'PENDING');
+    const handedOver: string[] = [];
+    if (reopened.length > 0) {
+      const descriptionOf = new Map(perGrant.map((hold) => [grantKey(hold), hold.description]));
       await this.query(
-        `INSERT INTO access_grants (organization_id, resource_id, cidr, status, description, pending_since, next_attempt_at)
-         VALUES ($1, $2, $3, 'PENDING', $4, now(), now()) ON CONFLICT (resource_id, cidr) DO NOTHING`,
-        [hold.organizationId, hold.resourceId, hold.cidr, hold.description],
+        `UPDATE access_grants g SET status = 'PENDING', description = t.description, pending_since = now(), next_attempt_at = now(), attempts = 0,
+           last_error = NULL, apply_started_at = CASE WHEN g.status = 'REMOVED' THEN NULL ELSE g.apply_started_at END, updated_at = now()
+         FROM unnest($1::uuid[], $2::varchar[]) AS t(id, description) WHERE g.id = t.id`,
+        [reopened.map((grant) => grant.id), reopened.map((grant) => descriptionOf.get(grantKey(grant)))],
       );
-      const [grant] = await this.lockGrants(`resource_id = $1 AND cidr = $2`, [hold.resourceId, hold.cidr]);
-      let status: RuleStatus = grant.status === 'APPLIED' ? 'APPLIED' : 'PENDING';
-      if (grant.status !== 'APPLIED' && grant.status !== 'PENDING') {
-        // Removed, failed, or on its way out with no holder left: applied again for this holder.
-        await this.query(
-          `UPDATE access_grants SET status = 'PENDING', description = $2, pending_since = now(), next_attempt_at = now(), attempts = 0,
-             last_error = NULL, apply_started_at = CASE WHEN status = 'REMOVED' THEN NULL ELSE apply_started_at END, updated_at = now()
-           WHERE id = $1`,
-          [grant.id, hold.description],
-        );
-        // Sessions that were letting go of this rule are done: the rule now stays for its new holder.
-        const done = await rows<{ session_id: string }>(
-          this.txHost.tx,
-          `UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE grant_id = $1 AND status = 'REMOVING' RETURNING session_id`,
-          [grant.id],
-        );
-        handedOver.push(...done.map((row) => row.session_id));
-        status = 'PENDING';
-      }
-      await this.query(
-        `UPDATE ${HOLDER_TABLE[kind]} SET grant_id = $2, holds = true, status = $3::varchar, applied_at = CASE WHEN $3::varchar = 'APPLIED' THEN now() END
-         WHERE id = $1`,
-        [hold.holderId, grant.id, status],
+      // Sessions that were letting go of these rules are done: the rules now stay for their new holders.
+      const done = await rows<{ session_id: string }>(
+        this.txHost.tx,
+        `UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE grant_id = ANY($1) AND status = 'REMOVING' RETURNING session_id`,
+        [reopened.map((grant) => grant.id)],
       );
-      statuses.set(hold.holderId, status);
+      handedOver.push(...done.map((row) => row.session_id));
+    }
+    const due = new Map<string, string>();
+    const assigned = sorted.map((hold) => {
+      const grant = grantOf.get(grantKey(hold))!;
+      const status: RuleStatus = grant.status === 'APPLIED' ? 'APPLIED' : 'PENDING';
       if (status === 'PENDING') {
         due.set(hold.resourceId, hold.organizationId);
       }
-    }
+      return { holderId: hold.holderId, grantId: grant.id, status };
+    });
+    const updated = await rows<{ id: string; grant_id: string; status: RuleStatus; applied_at: Date | null }>(
+      this.txHost.tx,
+      `UPDATE ${HOLDER_TABLE[kind]} h SET grant_id = t.grant_id, holds = true, status = t.status,
+         applied_at = CASE WHEN t.status = 'APPLIED' THEN now() END
+       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[]) AS t(id, grant_id, status) WHERE h.id = t.id
+       RETURNING h.id, h.grant_id, h.status, h.applied_at`,
+      [assigned.map((a) => a.holderId), assigned.map((a) => a.grantId), assigned.map((a) => a.status)],
+    );
+    updated.forEach((row) => held.set(row.id, { grantId: row.grant_id, status: row.status, appliedAt: row.applied_at }));
     // An ending session whose last rule was handed over is over (EXPIRED or CANCELLED).
     await this.sessions.settle(handedOver);
     await this.schedule.markDue(due);
-    return statuses;
+    return held;
   }
 
   /**
@@ -88,34 +128,53 @@ export class GrantLedger {
    * never reaches the provider), else by the engine. Returns, per holder, REMOVED or REMOVING.
    */
   async release(kind: HolderKind, holderIds: string[]): Promise<Map<string, RuleStatus>> {
-    const result = new Map<string, RuleStatus>();
     if (holderIds.length === 0) {
-      return result;
+      return new Map();
     }
-    const holders: Array<{ id: string; grant_id: string }> = await this.query(
+    const holders = await rows<Holder>(
+      this.txHost.tx,
       `SELECT id, grant_id FROM ${HOLDER_TABLE[kind]} WHERE id = ANY($1) AND holds AND grant_id IS NOT NULL`,
       [holderIds],
     );
     const grants = await this.lockGrants(`id = ANY($1)`, [[...new Set(holders.map((h) => h.grant_id))]]);
+    return this.releaseLocked(kind, holders, grants);
+  }
+
+  /** `release` for a caller that has read its holders and locked their grants (in the engine's order) already. */
+  async releaseLocked(kind: HolderKind, holders: Holder[], grants: LockedGrant[]): Promise<Map<string, RuleStatus>> {
+    const result = new Map<string, RuleStatus>();
+    if (holders.length === 0) {
+      return result;
+    }
+    await this.query(`UPDATE ${HOLDER_TABLE[kind]} SET holds = false WHERE id = ANY($1)`, [holders.map((h) => h.id)]);
+    const mine = grants.filter((grant) => holders.some((h) => h.grant_id === grant.id));
+    const remaining = await this.holderCounts(mine.map((grant) => grant.id));
+    const removedNow: string[] = [];
+    const removedByEngine: string[] = [];
     const due = new Map<string, string>();
-    for (const grant of grants) {
-      const mine = holders.filter((h) => h.grant_id === grant.id).map((h) => h.id);
-      await this.query(`UPDATE ${HOLDER_TABLE[kind]} SET holds = false WHERE id = ANY($1)`, [mine]);
-      const remaining = await this.holderCount(grant.id);
+    for (const grant of mine) {
       let status: RuleStatus = 'REMOVED';
-      if (remaining === 0 && (grant.status === 'APPLIED' || grant.status === 'PENDING')) {
+      if (remaining.get(grant.id) === 0 && (grant.status === 'APPLIED' || grant.status === 'PENDING')) {
         if (grant.status === 'PENDING' && grant.applyStartedAt === null) {
-          await this.query(`UPDATE access_grants SET status = 'REMOVED', removed_at = now(), updated_at = now() WHERE id = $1`, [grant.id]);
+          removedNow.push(grant.id);
         } else {
-          await this.query(
-            `UPDATE access_grants SET status = 'REMOVING', next_attempt_at = now(), attempts = 0, last_error = NULL, updated_at = now() WHERE id = $1`,
-            [grant.id],
-          );
+          removedByEngine.push(grant.id);
           status = 'REMOVING';
           due.set(grant.resourceId, grant.organizationId);
         }
       }
-      mine.forEach((id) => result.set(id, status));
+      holders.filter((h) => h.grant_id === grant.id).forEach((h) => result.set(h.id, status));
+    }
+    if (removedNow.length > 0) {
+      await this.query(`UPDATE access_grants SET status = 'REMOVED', removed_at = now(), updated_at = now() WHERE id = ANY($1)`, [
+        removedNow,
+      ]);
+    }
+    if (removedByEngine.length > 0) {
+      await this.query(
+        `UPDATE access_grants SET status = 'REMOVING', next_attempt_at = now(), attempts = 0, last_error = NULL, updated_at = now() WHERE id = ANY($1)`,
+        [removedByEngine],
+      );
     }
     await this.schedule.markDue(due);
     return result;
@@ -133,13 +192,16 @@ export class GrantLedger {
     return { sessions: Number(row.sessions), staticRules: Number(row.static_rules), removing: Number(row.removing) };
   }
 
-  async holderCount(grantId: string): Promise<number> {
-    const [row]: Array<{ n: string }> = await this.query(
-      `SELECT (SELECT count(*) FROM session_rules WHERE grant_id = $1 AND holds)
-            + (SELECT count(*) FROM static_ip_rule_resources WHERE grant_id = $1 AND holds) AS n`,
-      [grantId],
+  /** Live holders per grant (sessions' rules and static rules' targets). */
+  async holderCounts(grantIds: string[]): Promise<Map<string, number>> {
+    const found = await rows<{ id: string; n: string }>(
+      this.txHost.tx,
+      `SELECT g.id, (SELECT count(*) FROM session_rules WHERE grant_id = g.id AND holds)
+                  + (SELECT count(*) FROM static_ip_rule_resources WHERE grant_id = g.id AND holds) AS n
+       FROM unnest($1::uuid[]) AS g(id)`,
+      [grantIds],
     );
-    return Number(row.n);
+    return new Map(found.map((row) => [row.id, Number(row.n)]));
   }
 
   /** Locks grants in the engine's one order. */
@@ -169,6 +231,10 @@ export class GrantLedger {
   private query<T = any>(sql: string, parameters: unknown[]): Promise<T> {
     return this.txHost.tx.query(sql, parameters) as Promise<T>;
   }
+}
+
+function grantKey(grant: { resourceId: string; cidr: string }): string {
+  return `${grant.resourceId} ${grant.cidr}`;
 }
 
 function compare(a: string, b: string): number {

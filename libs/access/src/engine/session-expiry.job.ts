@@ -5,12 +5,15 @@ import { TxHost } from '@app/database';
 import { ACCESS_SETTINGS, AccessSettings } from './access-settings';
 import { SessionLifecycle } from './session-lifecycle';
 
+/** Sessions ended at once per instance; a free slot claims the next expired one (so instances share a burst). */
+const CONCURRENCY = 8;
+/** What `runOnce` ends in one go. */
 const BATCH = 100;
 
 /**
- * Expiry is the server's job (§13): every JOBS_POLL_SECONDS each instance ends the live sessions
- * past `expiresAt`, whether or not a client ever calls again. Two instances may pick the same
- * session; `end` re-checks it under its lock, so it ends (and is audited) once.
+ * Expiry is the server's job (§13): every JOBS_POLL_SECONDS each instance claims live sessions
+ * past `expiresAt` and ends them, whether or not a client ever calls again. Claims keep instances
+ * on separate sessions; `end` re-checks each under its lock, so it ends (and is audited) once.
  */
 @Injectable()
 export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,16 +23,17 @@ export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationSh
     private readonly lifecycle: SessionLifecycle,
     private readonly txHost: TxHost,
     private readonly cls: ClsService,
-    @Inject(ACCESS_SETTINGS) settings: AccessSettings,
+    @Inject(ACCESS_SETTINGS) private readonly settings: AccessSettings,
   ) {
     this.job = new DueWorkJob({
       name: 'SessionExpiryJob',
       enabled: settings.jobsEnabled,
       intervalMs: settings.pollSeconds * 1000,
-      batchSize: BATCH,
+      batchSize: CONCURRENCY,
       cls,
-      claim: (limit) => this.lifecycle.expiredSessions(limit),
-      concurrency: 4,
+      claim: (limit) => this.claim(limit),
+      concurrency: CONCURRENCY,
+      refill: true,
       process: async (session) => {
         await this.expire(session);
       },
@@ -48,7 +52,7 @@ export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationSh
   runOnce(): Promise<number> {
     return this.cls.run({ ifNested: 'override' }, async () => {
       let ended = 0;
-      for (const session of await this.lifecycle.expiredSessions(BATCH)) {
+      for (const session of await this.claim(BATCH)) {
         if (await this.expire(session)) {
           ended += 1;
         }
@@ -57,7 +61,16 @@ export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  private expire(session: { id: string; organizationId: string }): Promise<boolean> {
-    return this.txHost.withTransaction(() => this.lifecycle.end(session.organizationId, session.id, 'EXPIRED'));
+  private claim(limit: number): Promise<Array<{ id: string; organizationId: string }>> {
+    return this.lifecycle.claimExpired(limit, this.settings.leaseSeconds);
+  }
+
+  private async expire(session: { id: string; organizationId: string }): Promise<boolean> {
+    try {
+      return await this.txHost.withTransaction(() => this.lifecycle.end(session.organizationId, session.id, 'EXPIRED'));
+    } catch (error) {
+      await this.lifecycle.unclaimExpiry(session.id).catch(() => undefined);
+      throw error;
+    }
   }
 }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { AuditService } from '@app/audit';
-import { SessionEndReason, SessionStatus } from '../entities/session.entity';
-import { GrantLedger } from './grant-ledger';
+import type { SessionEndReason, SessionStatus } from '../entities/session.entity';
+import { GrantLedger, Holder } from './grant-ledger';
 import { RULE_DESCRIPTION_PREFIX } from './firewall-reconciler';
-import { SessionState } from './session-state';
+import { SessionRule } from '../entities/session-rule.entity';
+import { Session } from '../entities/session.entity';
+import { nextSessionStatus } from './session-state';
 import { rows } from './sql';
 
 export interface SessionTarget {
@@ -24,6 +26,12 @@ export interface OpenSession {
   resources: SessionTarget[];
 }
 
+export interface OpenedSession {
+  session: Session;
+  /** By resource name, then IP version, as reads of a session list them. */
+  rules: SessionRule[];
+}
+
 const END_EVENT: Record<SessionEndReason, 'SESSION_EXPIRE' | 'SESSION_STOP' | 'SESSION_ADMIN_STOP' | 'SESSION_END_USER_REMOVED'> = {
   EXPIRED: 'SESSION_EXPIRE',
   MANUAL: 'SESSION_STOP',
@@ -40,16 +48,18 @@ export class SessionLifecycle {
   constructor(
     private readonly txHost: TxHost,
     private readonly ledger: GrantLedger,
-    private readonly state: SessionState,
     private readonly audit: AuditService,
   ) {}
 
-  /** Inserts the session and one rule per resource and address, and takes their grants. Returns the session id. */
-  async open(input: OpenSession): Promise<string> {
-    const [session] = await rows<{ id: string }>(
+  /**
+   * Inserts the session and one rule per resource and address, and takes their grants. Returns the
+   * session and its rules as written, so that the caller can answer without reading them again.
+   */
+  async open(input: OpenSession): Promise<OpenedSession> {
+    const [created] = await rows<{ id: string; created_at: Date }>(
       this.txHost.tx,
       `INSERT INTO sessions (organization_id, user_id, user_name, user_email, ipv4_address, ipv6_address, status, started_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8) RETURNING id, created_at`,
       [
         input.organizationId,
         input.userId,
@@ -65,28 +75,86 @@ export class SessionLifecycle {
       ...(input.ipv4Address ? [{ version: 4, address: input.ipv4Address, cidr: `${input.ipv4Address}/32` }] : []),
       ...(input.ipv6Address ? [{ version: 6, address: input.ipv6Address, cidr: `${input.ipv6Address}/128` }] : []),
     ];
-    const holds = [];
-    for (const resource of input.resources) {
-      for (const address of addresses) {
-        const [rule] = await rows<{ id: string }>(
-          this.txHost.tx,
-          `INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
-           VALUES ($1, $2, $3, $4, $5, $6, 'PENDING') RETURNING id`,
-          [input.organizationId, session.id, resource.resourceId, resource.resourceName, address.version, address.address],
-        );
-        holds.push({
-          holderId: rule.id,
-          organizationId: input.organizationId,
-          resourceId: resource.resourceId,
-          cidr: address.cidr,
-          description: `${RULE_DESCRIPTION_PREFIX} session ${session.id}`,
-        });
-      }
-    }
-    await this.ledger.hold('SESSION', holds);
+    const wanted = input.resources.flatMap((resource) => addresses.map((address) => ({ resource, address })));
+    // Ordered as every read of a session orders its rules (by the database's collation), for the answer.
+    const inserted = await rows<{
+      id: string;
+      resource_id: string;
+      resource_name: string;
+      ip_version: number;
+      ip_address: string;
+      created_at: Date;
+    }>(
+      this.txHost.tx,
+      `WITH inserted AS (
+         INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
+         SELECT $1, $2, resource_id, resource_name, ip_version, ip_address, 'PENDING'
+         FROM unnest($3::uuid[], $4::varchar[], $5::smallint[], $6::varchar[]) AS t(resource_id, resource_name, ip_version, ip_address)
+         RETURNING id, resource_id, resource_name, ip_version, ip_address, created_at)
+       SELECT * FROM inserted ORDER BY resource_name, ip_version`,
+      [
+        input.organizationId,
+        created.id,
+        wanted.map((w) => w.resource.resourceId),
+        wanted.map((w) => w.resource.resourceName),
+        wanted.map((w) => w.address.version),
+        wanted.map((w) => w.address.address),
+      ],
+    );
+    const held = await this.ledger.hold(
+      'SESSION',
+      inserted.map((rule) => ({
+        holderId: rule.id,
+        organizationId: input.organizationId,
+        resourceId: rule.resource_id,
+        cidr: `${rule.ip_address}/${rule.ip_version === 4 ? 32 : 128}`,
+        description: `${RULE_DESCRIPTION_PREFIX} session ${created.id}`,
+      })),
+    );
+    const session = Object.assign(new Session(), {
+      id: created.id,
+      organizationId: input.organizationId,
+      userId: input.userId,
+      userName: input.userName,
+      userEmail: input.userEmail,
+      ipv4Address: input.ipv4Address,
+      ipv6Address: input.ipv6Address,
+      status: 'PENDING' as SessionStatus,
+      startedAt: input.startedAt,
+      expiresAt: input.expiresAt,
+      endedAt: null,
+      endedReason: null,
+      expiryClaimedUntil: null,
+      createdAt: created.created_at,
+    });
+    const sessionRules = inserted.map((rule) =>
+      Object.assign(new SessionRule(), {
+        id: rule.id,
+        organizationId: input.organizationId,
+        sessionId: created.id,
+        resourceId: rule.resource_id,
+        resourceName: rule.resource_name,
+        ipVersion: rule.ip_version,
+        ipAddress: rule.ip_address,
+        grantId: held.get(rule.id)!.grantId,
+        holds: true,
+        status: held.get(rule.id)!.status,
+        providerRuleId: null,
+        appliedAt: held.get(rule.id)!.appliedAt,
+        removedAt: null,
+        errorMessage: null,
+        createdAt: rule.created_at,
+      }),
+    );
     // Every rule may already be on the provider for someone else: then the session is ACTIVE at once.
-    await this.state.settle([session.id]);
-    return session.id;
+    const counts = { APPLIED: sessionRules.filter((rule) => rule.status === 'APPLIED').length, PENDING: 0 };
+    counts.PENDING = sessionRules.length - counts.APPLIED;
+    const status = nextSessionStatus('PENDING', null, counts);
+    if (status !== 'PENDING') {
+      await this.txHost.tx.query(`UPDATE sessions SET status = $2 WHERE id = $1`, [created.id, status]);
+      session.status = status;
+    }
+    return { session, rules: sessionRules };
   }
 
   /**
@@ -100,7 +168,7 @@ export class SessionLifecycle {
       `SELECT id, grant_id FROM session_rules WHERE session_id = $1 AND organization_id = $2 AND holds AND grant_id IS NOT NULL`,
       [sessionId, organizationId],
     );
-    await this.ledger.lockGrants('id = ANY($1)', [[...new Set(holding.map((rule) => rule.grant_id))]]);
+    const grants = await this.ledger.lockGrants('id = ANY($1)', [[...new Set(holding.map((rule) => rule.grant_id))]]);
     const [session] = await rows<{
       id: string;
       status: SessionStatus;
@@ -121,34 +189,28 @@ export class SessionLifecycle {
     if (!session || !['PENDING', 'ACTIVE', 'PARTIAL'].includes(session.status) || (reason === 'EXPIRED' && !session.expired)) {
       return false;
     }
-    const stillHolding = await rows<{ id: string }>(
+    const stillHolding = await rows<Holder>(
       this.txHost.tx,
-      `SELECT id FROM session_rules WHERE session_id = $1 AND holds ORDER BY id FOR UPDATE`,
+      `SELECT id, grant_id FROM session_rules WHERE session_id = $1 AND holds AND grant_id IS NOT NULL ORDER BY id FOR UPDATE`,
       [sessionId],
     );
-    const released = await this.ledger.release(
-      'SESSION',
-      stillHolding.map((rule) => rule.id),
-    );
-    for (const status of ['REMOVED', 'REMOVING'] as const) {
-      const ids = [...released].filter(([, s]) => s === status).map(([id]) => id);
-      if (ids.length > 0) {
-        await this.txHost.tx.query(
-          `UPDATE session_rules SET status = $2::varchar, removed_at = CASE WHEN $2::varchar = 'REMOVED' THEN now() END WHERE id = ANY($1)`,
-          [ids, status],
-        );
-      }
-    }
-    // Rules still waiting for their first call are never applied now.
+    // A rule's grant never changes once held, so the grants locked above are all of these rules' grants.
+    const released = await this.ledger.releaseLocked('SESSION', stillHolding, grants);
+    const removing = [...released].filter(([, status]) => status === 'REMOVING').map(([id]) => id);
+    // The rest of the session's live rules are done now, including those still waiting for their first call (never applied now).
     await this.txHost.tx.query(
-      `UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE session_id = $1 AND status = 'PENDING'`,
-      [sessionId],
+      `UPDATE session_rules SET status = CASE WHEN id = ANY($2) THEN 'REMOVING' ELSE 'REMOVED' END,
+         removed_at = CASE WHEN id = ANY($2) THEN NULL ELSE now() END
+       WHERE session_id = $1 AND (id = ANY($3) OR status = 'PENDING')`,
+      [sessionId, removing, [...released.keys()]],
     );
-    await this.txHost.tx.query(`UPDATE sessions SET status = 'EXPIRING', ended_at = now(), ended_reason = $2 WHERE id = $1`, [
+    // Every other rule of the session is FAILED or REMOVED already: only the ones being removed keep it EXPIRING.
+    const status = nextSessionStatus('EXPIRING', reason, { REMOVING: removing.length });
+    await this.txHost.tx.query(`UPDATE sessions SET status = $3, ended_at = now(), ended_reason = $2 WHERE id = $1`, [
       sessionId,
       reason,
+      status,
     ]);
-    await this.state.settle([sessionId]);
     await this.audit.record({
       eventType: END_EVENT[reason],
       organizationId,
@@ -167,15 +229,28 @@ export class SessionLifecycle {
     return true;
   }
 
-  /** Live sessions past their end, for the expiry job (any instance; `end` re-checks under the lock). */
-  async expiredSessions(limit: number): Promise<Array<{ id: string; organizationId: string }>> {
+  /**
+   * Claims live sessions past their end for the expiry job, for `leaseSeconds`: SKIP LOCKED and the
+   * lease keep instances off each other's batches (`end` still re-checks each under its lock).
+   * One statement, and it never waits for a lock, so it stays outside the engine's lock order.
+   */
+  async claimExpired(limit: number, leaseSeconds: number): Promise<Array<{ id: string; organizationId: string }>> {
     const found = await rows<{ id: string; organization_id: string }>(
       this.txHost.tx,
-      `SELECT id, organization_id FROM sessions WHERE status IN ('PENDING', 'ACTIVE', 'PARTIAL') AND expires_at <= now()
-       ORDER BY expires_at LIMIT $1`,
-      [limit],
+      `UPDATE sessions SET expiry_claimed_until = now() + make_interval(secs => $2)
+       WHERE id IN (
+         SELECT id FROM sessions WHERE status IN ('PENDING', 'ACTIVE', 'PARTIAL') AND expires_at <= now()
+           AND (expiry_claimed_until IS NULL OR expiry_claimed_until < now())
+         ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, organization_id`,
+      [limit, leaseSeconds],
     );
     return found.map((row) => ({ id: row.id, organizationId: row.organization_id }));
+  }
+
+  /** Gives a claimed expiry back (its attempt failed), so that the next round tries again rather than after the lease. */
+  async unclaimExpiry(sessionId: string): Promise<void> {
+    await this.txHost.tx.query(`UPDATE sessions SET expiry_claimed_until = NULL WHERE id = $1`, [sessionId]);
   }
 
   /** A user lost access: every live session of theirs ends with USER_REMOVED, in the removal's transaction. */

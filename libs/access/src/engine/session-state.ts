@@ -53,19 +53,24 @@ export class SessionState {
       `SELECT session_id, status, count(*) AS n FROM session_rules WHERE session_id = ANY($1) GROUP BY session_id, status`,
       [ids],
     );
-    const changed: Array<{ id: string; status: SessionStatus }> = [];
-    for (const session of sessions) {
-      const mine: Counts = {};
-      counts.filter((c) => c.session_id === session.id).forEach((c) => (mine[c.status] = Number(c.n)));
-      const next = nextSessionStatus(session.status, session.ended_reason, mine);
-      if (next === session.status) {
-        continue;
-      }
+    const countsOf = new Map<string, Counts>();
+    for (const row of counts) {
+      const mine = countsOf.get(row.session_id) ?? {};
+      mine[row.status] = Number(row.n);
+      countsOf.set(row.session_id, mine);
+    }
+    const changed = sessions
+      .map((session) => ({
+        id: session.id,
+        status: nextSessionStatus(session.status, session.ended_reason, countsOf.get(session.id) ?? {}),
+      }))
+      .filter((next, i) => next.status !== sessions[i].status);
+    if (changed.length > 0) {
       await this.txHost.tx.query(
-        `UPDATE sessions SET status = $2::varchar, ended_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE ended_at END WHERE id = $1`,
-        [session.id, next],
+        `UPDATE sessions s SET status = t.status, ended_at = CASE WHEN t.status = 'FAILED' THEN now() ELSE s.ended_at END
+         FROM unnest($1::uuid[], $2::varchar[]) AS t(id, status) WHERE s.id = t.id`,
+        [changed.map((c) => c.id), changed.map((c) => c.status)],
       );
-      changed.push({ id: session.id, status: next });
     }
     return changed;
   }

@@ -58,6 +58,10 @@ export class Session {
   @Column({ name: 'ended_reason', type: 'varchar', length: 20, nullable: true })
   endedReason!: SessionEndReason | null;
 
+  /** The expiry job's lease on this session once it is past `expiresAt` (which instance ends it). */
+  @Column({ name: 'expiry_claimed_until', type: 'timestamptz', nullable: true })
+  expiryClaimedUntil!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
