@@ -27,22 +27,19 @@ export class FirewallOutcomeRecorder {
       await this.ledger.lockGrants('id = ANY($1)', [grantIds]);
       const touched: string[] = [];
       if (result.ok) {
-        const done = await this.ids(
-          `UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
-           WHERE id = ANY($1) AND status = 'PENDING' RETURNING id`,
-          [grantIds],
-        );
+        // One statement for the grants and both kinds of holders: the holders of grants this call applied.
         touched.push(
           ...(await this.sessionIds(
-            `UPDATE session_rules SET status = 'APPLIED', applied_at = now(), error_message = NULL
-             WHERE grant_id = ANY($1) AND holds AND status = 'PENDING' RETURNING session_id`,
-            [done],
+            `WITH done AS (
+               UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
+               WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
+             static_targets AS (
+               UPDATE static_ip_rule_resources SET status = 'APPLIED', applied_at = now(), error_message = NULL
+               WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING')
+             UPDATE session_rules SET status = 'APPLIED', applied_at = now(), error_message = NULL
+             WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING' RETURNING session_id`,
+            [grantIds],
           )),
-        );
-        await this.query(
-          `UPDATE static_ip_rule_resources SET status = 'APPLIED', applied_at = now(), error_message = NULL
-           WHERE grant_id = ANY($1) AND holds AND status = 'PENDING'`,
-          [done],
         );
       } else if (result.retryAt) {
         await this.query(
@@ -82,15 +79,13 @@ export class FirewallOutcomeRecorder {
       await this.ledger.lockGrants('id = ANY($1)', [grantIds]);
       if (result.ok) {
         // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
-        const done = await this.ids(
-          `UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
-           WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id`,
-          [grantIds],
-        );
         const touched = await this.sessionIds(
-          `UPDATE session_rules SET status = 'REMOVED', removed_at = now(), error_message = NULL
-           WHERE grant_id = ANY($1) AND status = 'REMOVING' RETURNING session_id`,
-          [done],
+          `WITH done AS (
+             UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
+             WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id)
+           UPDATE session_rules SET status = 'REMOVED', removed_at = now(), error_message = NULL
+           WHERE grant_id IN (SELECT id FROM done) AND status = 'REMOVING' RETURNING session_id`,
+          [grantIds],
         );
         await this.settle(touched);
       } else {
