@@ -149,6 +149,40 @@ describe('sessions engine: lifecycle', () => {
     await expectInvariant(e);
   });
 
+  it('expiry ends many sessions together; one that cannot be ended holds back none of the others and is tried again', async () => {
+    const sg = await securityGroup(e, org);
+    const ids: string[] = [];
+    for (const address of ['192.0.2.61', '192.0.2.62', '192.0.2.63']) {
+      ids.push((await org.admin.post('/sessions', { ipv4Address: address, resourceIds: [sg.id], durationHours: 1 })).body.id);
+    }
+    await drain(e);
+    await e.t.db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ANY($1)`, [ids]);
+    // The second one cannot be ended for now (as a constraint or a bad row would refuse it).
+    await e.t.db.query(`
+      CREATE FUNCTION refuse_session_end() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+    await e.t.db.query(
+      `CREATE TRIGGER refuse_session_end BEFORE UPDATE OF status ON sessions FOR EACH ROW WHEN (OLD.id = '${ids[1]}') EXECUTE FUNCTION refuse_session_end()`,
+    );
+    try {
+      expect(await e.expiry.runOnce()).toBe(2);
+      const states = await Promise.all(ids.map((id) => sessionOf(org.admin, id)));
+      expect(states.map((session) => session.status)).toEqual(['EXPIRING', 'ACTIVE', 'EXPIRING']);
+    } finally {
+      await e.t.db.query(`DROP TRIGGER refuse_session_end ON sessions`);
+      await e.t.db.query(`DROP FUNCTION refuse_session_end()`);
+    }
+    // Its claim was given back: the next round ends it, without waiting for a lease to run out.
+    expect(await e.expiry.runOnce()).toBe(1);
+    await drain(e);
+    expect((await Promise.all(ids.map((id) => sessionOf(org.admin, id)))).map((session) => session.status)).toEqual([
+      'EXPIRED',
+      'EXPIRED',
+      'EXPIRED',
+    ]);
+    await expectInvariant(e);
+  });
+
   it("a start answers with the session exactly as a read of it returns it, rules in the reads' order", async () => {
     const [zulu, alpha] = [await securityGroup(e, org, { name: `Zulu ${Date.now()}` }), await apisixRoute(e, org)];
     const first = await org.admin.post('/sessions', {
