@@ -7,6 +7,9 @@
 //     a SIGKILL (a killed instance never releases: that is what the lease is for);
 //   - a release of a firewall that was already released (the late holder lets go of the lease the
 //     new holder took, so a third one may claim it too).
+// A renewal (the holder moves its own lease's end before a provider call) also sets leased_until
+// over a lease not released: it is told apart by its time, since a claim only takes a lease that
+// has run out, while a renewal comes before the lease's end.
 
 async function installLeaseLog(pool) {
   await pool.query(`
@@ -39,10 +42,12 @@ async function leaseFindings(pool, killTimes, leaseSeconds, graceSeconds = 2) {
   // The lost lease was taken at old_lease - leaseSeconds; its holder may have been killed while holding it.
   const killed = (r) =>
     killTimes.some((k) => k >= r.old_lease - (leaseSeconds + graceSeconds) * 1000 && k <= r.old_lease.getTime() + graceSeconds * 1000);
-  const takeovers = rows.filter((r) => r.kind === 'claim');
+  const renewals = rows.filter((r) => r.kind === 'claim' && r.at < r.old_lease);
+  const takeovers = rows.filter((r) => r.kind === 'claim' && r.at >= r.old_lease);
   return {
     claims: totals.find((t) => t.kind === 'claim')?.n ?? 0,
     releases: totals.find((t) => t.kind === 'release')?.n ?? 0,
+    renewals: renewals.length,
     takeoversAfterKill: takeovers.filter(killed).length,
     takeovers: takeovers
       .filter((r) => !killed(r))

@@ -119,7 +119,8 @@ function renderSoak(r) {
   if (!c.faults.includes('timeout') && r.overlaps.length > 0) failures.push(`${r.overlaps.length} concurrent edits of one security group`);
   const leases = figures.leases;
   out.push(
-    `  leases: ${leases.claims} claims, ${leases.releases} releases; ${leases.takeoversAfterKill} taken over after a SIGKILL (expected); ` +
+    `  leases: ${leases.claims - leases.renewals} claims, ${leases.renewals} renewals, ${leases.releases} releases; ` +
+      `${leases.takeoversAfterKill} taken over after a SIGKILL (expected); ` +
       `taken over from a live holder: ${leases.takeovers.length}; released twice: ${leases.doubleReleases.length}`,
   );
   for (const t of leases.takeovers.slice(0, 5)) out.push(`    ! taken over: ${t}`);

@@ -1,3 +1,4 @@
+import { SessionSettleSweep } from '@app/access';
 import { auditRows } from '../harness/factories';
 import {
   apisixRoute,
@@ -180,6 +181,24 @@ describe('sessions engine: lifecycle', () => {
       'EXPIRED',
       'EXPIRED',
     ]);
+    await expectInvariant(e);
+  });
+
+  it('a session left PENDING with every rule decided (its instance died before settling) is settled by the sweep', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '192.0.2.64', resourceIds: [sg.id] });
+    await drain(e);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    // As an instance that wrote the outcome and died before its settle leaves it.
+    await e.t.db.query(`UPDATE sessions SET status = 'PENDING' WHERE id = $1`, [started.body.id]);
+    const sweep = e.t.app.get(SessionSettleSweep);
+    // Not before its grace: an outcome being settled right now is left to its writer.
+    expect(await sweep.runOnce()).toBe(0);
+    expect(await sweep.runOnce(0)).toBe(1);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    expect(await sweep.runOnce(0)).toBe(0);
+    expect((await org.admin.post(`/sessions/${started.body.id}/stop`)).status).toBe(200);
+    await drain(e);
     await expectInvariant(e);
   });
 

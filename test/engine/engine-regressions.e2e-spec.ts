@@ -64,6 +64,45 @@ describe('sessions engine: soak findings', () => {
     expect(revokes.map((r) => [r.accessKeyId, r.status])).toEqual([[rotated.accessKeyId, 200]]);
   });
 
+  it('a holder that takes a grant while its apply is out is applied with it, also when the outcome waits for that holder to commit', async () => {
+    const sg = await securityGroup(e, org);
+    const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.95', resourceIds: [sg.id] });
+    // The second start holds the grant's lock a while after taking it (as a slow transaction would),
+    // so that the first call's outcome has to wait for it.
+    await e.t.db.query(
+      `CREATE FUNCTION slow_hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.6); RETURN NULL; END $$`,
+    );
+    await e.t.db.query(
+      `CREATE TRIGGER slow_hold AFTER UPDATE OF holds ON session_rules FOR EACH ROW WHEN (NEW.ip_address = '198.51.100.95' AND NEW.holds)
+       EXECUTE FUNCTION slow_hold()`,
+    );
+    e.aws.state.delayMs = 200;
+    try {
+      const [, second] = await Promise.all([
+        e.worker.runOnce(),
+        new Promise<{ status: number; body: { id: string } }>((resolve) =>
+          setTimeout(() => resolve(org.admin.post('/sessions', { ipv4Address: '198.51.100.95', resourceIds: [sg.id] })), 50),
+        ),
+      ]);
+      expect(second.status).toBe(201);
+      await drain(e);
+      expect((await sessionOf(org.admin, first.body.id)).status).toBe('ACTIVE');
+      const joined = await sessionOf(org.admin, second.body.id);
+      expect(joined.status).toBe('ACTIVE');
+      expect(joined.resourceIps[0].status).toBe('APPLIED');
+    } finally {
+      e.aws.state.delayMs = 0;
+      await e.t.db.query(`DROP TRIGGER slow_hold ON session_rules`);
+      await e.t.db.query(`DROP FUNCTION slow_hold()`);
+    }
+    const live = await org.admin.get('/sessions');
+    for (const session of live.body.filter((s: { status: string }) => s.status === 'ACTIVE')) {
+      await org.admin.post(`/sessions/${session.id}/stop`);
+    }
+    await drain(e);
+    await expectInvariant(e);
+  });
+
   it('soak finding 4: a claim whose lease ran out and was taken over can neither renew nor release it', async () => {
     const sg = await securityGroup(e, org);
     await org.admin.post('/static-ip-rules', { label: 'lease', ipAddress: '192.0.2.250', resourceIds: [sg.id] });
@@ -83,5 +122,46 @@ describe('sessions engine: soak findings', () => {
     await drain(e);
     const rules = await org.admin.get('/static-ip-rules');
     await Promise.all(rules.body.map((rule: { id: string }) => org.admin.delete(`/static-ip-rules/${rule.id}`)));
+  });
+});
+
+describe('sessions engine: soak findings, with a short lease', () => {
+  let e: EngineTest;
+  let org: EngineOrg;
+  engineSuite({ ENGINE_LEASE_SECONDS: '2' }, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
+  });
+
+  it('soak finding 5: a claim renews its lease before a provider call once a third of it has run; one taken over meanwhile makes no call', async () => {
+    const sg = await securityGroup(e, org);
+    const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.91', resourceIds: [sg.id] });
+    await drain(e);
+    // Work of both kinds on one firewall: a removal (first call), then an apply (second call).
+    expect((await org.admin.post(`/sessions/${first.body.id}/stop`)).status).toBe(200);
+    const second = await org.admin.post('/sessions', { ipv4Address: '198.51.100.92', resourceIds: [sg.id] });
+    const authorizes = () => e.aws.state.requests.filter((r) => r.action === 'AuthorizeSecurityGroupIngress').length;
+    const before = authorizes();
+    e.aws.state.delayMs = 900;
+    // While the removal is out (longer than a third of the 2-second lease), another instance takes the firewall.
+    const stolen = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        void e.t.db
+          .query(`UPDATE resource_sync SET leased_until = now() + interval '1 minute' WHERE resource_id = $1`, [sg.id])
+          .then(() => resolve());
+      }, 300),
+    );
+    await Promise.all([e.worker.runOnce(), stolen]);
+    e.aws.state.delayMs = 0;
+    expect(authorizes()).toBe(before);
+    expect((await sessionOf(org.admin, second.body.id)).status).toBe('PENDING');
+    // The other instance would finish it; here the lease is given back and this one does.
+    await e.t.db.query(`UPDATE resource_sync SET leased_until = NULL, due_at = now() WHERE resource_id = $1`, [sg.id]);
+    await drain(e);
+    expect((await sessionOf(org.admin, second.body.id)).status).toBe('ACTIVE');
+    expect((await sessionOf(org.admin, first.body.id)).status).toBe('CANCELLED');
+    expect((await org.admin.post(`/sessions/${second.body.id}/stop`)).status).toBe(200);
+    await drain(e);
+    await expectInvariant(e);
   });
 });

@@ -10,6 +10,7 @@ import { FirewallSyncWorker } from './engine/firewall-sync.worker';
 import { GrantLedger } from './engine/grant-ledger';
 import { EngineResourceUsage } from './engine/resource-usage';
 import { SessionExpiryJob } from './engine/session-expiry.job';
+import { SessionSettleSweep } from './engine/session-settle.sweep';
 import { SessionLifecycle } from './engine/session-lifecycle';
 import { SessionRemovalHook } from './engine/session-removal.hook';
 import { SessionState } from './engine/session-state';
@@ -45,6 +46,7 @@ export class AccessModule {
         FirewallLock,
         FirewallSyncWorker,
         SessionExpiryJob,
+        SessionSettleSweep,
         EngineResourceUsage,
         SessionRemovalHook,
         IdempotencyStore,
@@ -55,6 +57,7 @@ export class AccessModule {
         GrantLedger,
         FirewallSyncWorker,
         SessionExpiryJob,
+        SessionSettleSweep,
         EngineResourceUsage,
         SessionRemovalHook,
         ACCESS_SETTINGS,

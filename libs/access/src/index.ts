@@ -5,6 +5,7 @@ export { GrantLedger, type HolderKind, type NewHold } from './engine/grant-ledge
 export { SessionLifecycle, type OpenSession, type SessionTarget } from './engine/session-lifecycle';
 export { FirewallSyncWorker } from './engine/firewall-sync.worker';
 export { SessionExpiryJob } from './engine/session-expiry.job';
+export { SessionSettleSweep } from './engine/session-settle.sweep';
 export { EngineResourceUsage } from './engine/resource-usage';
 export { SessionRemovalHook } from './engine/session-removal.hook';
 export { RULE_DESCRIPTION_PREFIX } from './engine/firewall-reconciler';

@@ -6,9 +6,12 @@ import { rows } from './sql';
 
 export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
 
+/** The grants of the call, which `write` has locked already (in the engine's one order). */
+const LOCKED = `locked AS (SELECT unnest($1::uuid[]) AS id)`;
+
 /**
- * Writes what a provider call did, in one transaction with the grants locked: the grants' states,
- * their holders' view of them, and the sessions' statuses that follow. Every update is conditional
+ * Writes what a provider call did: the grants' states and their holders' view of them, in one
+ * statement under the grants' locks; then the statuses of the sessions that may have changed. Every update is conditional
  * on the state the call started from, so a stop that arrived meanwhile is never overwritten.
  */
 @Injectable()
@@ -23,101 +26,110 @@ export class FirewallOutcomeRecorder {
     if (grantIds.length === 0) {
       return;
     }
-    await this.txHost.withTransaction(async () => {
-      await this.ledger.lockGrants('id = ANY($1)', [grantIds]);
-      const touched: string[] = [];
-      if (result.ok) {
-        // One statement for the grants and both kinds of holders: the holders of grants this call applied.
-        touched.push(
-          ...(await this.sessionIds(
-            `WITH done AS (
-               UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
-               WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
-             static_targets AS (
-               UPDATE static_ip_rule_resources SET status = 'APPLIED', applied_at = now(), error_message = NULL
-               WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING')
-             UPDATE session_rules SET status = 'APPLIED', applied_at = now(), error_message = NULL
-             WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING' RETURNING session_id`,
-            [grantIds],
-          )),
-        );
-      } else if (result.retryAt) {
-        await this.query(
-          `UPDATE access_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
-           WHERE id = ANY($1) AND status = 'PENDING'`,
-          [grantIds, result.reason, result.retryAt],
-        );
-      } else {
-        // Given up: the holders see FAILED and let go. A call that may have reached the provider
-        // (it timed out) is followed by a removal, so nothing is left open by a late success.
-        const failed = await this.ids(
-          `UPDATE access_grants SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
-           WHERE id = ANY($1) AND status = 'PENDING' RETURNING id`,
+    if (result.ok) {
+      await this.settle(
+        await this.sessionIds(
+          `WITH ${LOCKED},
+           done AS (
+             UPDATE access_grants g SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
+             FROM locked WHERE g.id = locked.id AND g.status = 'PENDING' RETURNING g.id),
+           static_targets AS (
+             UPDATE static_ip_rule_resources SET status = 'APPLIED', applied_at = now(), error_message = NULL
+             WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING')
+           UPDATE session_rules SET status = 'APPLIED', applied_at = now(), error_message = NULL
+           WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING' RETURNING session_id`,
+          [grantIds],
+        ),
+      );
+    } else if (result.retryAt) {
+      await this.query(
+        `WITH ${LOCKED}
+         UPDATE access_grants g SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
+         FROM locked WHERE g.id = locked.id AND g.status = 'PENDING'`,
+        [grantIds, result.reason, result.retryAt],
+      );
+    } else {
+      // Given up: the holders see FAILED and let go. A call that may have reached the provider
+      // (it timed out) is followed by a removal, so nothing is left open by a late success.
+      await this.settle(
+        await this.sessionIds(
+          `WITH ${LOCKED},
+           failed AS (
+             UPDATE access_grants g SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
+             FROM locked WHERE g.id = locked.id AND g.status = 'PENDING' RETURNING g.id),
+           static_targets AS (
+             UPDATE static_ip_rule_resources SET status = 'FAILED', holds = false, error_message = $3
+             WHERE grant_id IN (SELECT id FROM failed) AND holds)
+           UPDATE session_rules SET status = 'FAILED', holds = false, error_message = $3
+           WHERE grant_id IN (SELECT id FROM failed) AND holds RETURNING session_id`,
           [grantIds, result.mayHaveApplied ? 'REMOVING' : 'FAILED', result.reason],
-        );
-        touched.push(
-          ...(await this.sessionIds(
-            `UPDATE session_rules SET status = 'FAILED', holds = false, error_message = $2
-             WHERE grant_id = ANY($1) AND holds RETURNING session_id`,
-            [failed, result.reason],
-          )),
-        );
-        await this.query(
-          `UPDATE static_ip_rule_resources SET status = 'FAILED', holds = false, error_message = $2 WHERE grant_id = ANY($1) AND holds`,
-          [failed, result.reason],
-        );
-      }
-      await this.settle(touched);
-    });
+        ),
+      );
+    }
   }
 
   async removed(grantIds: string[], result: CallResult): Promise<void> {
     if (grantIds.length === 0) {
       return;
     }
-    await this.txHost.withTransaction(async () => {
-      await this.ledger.lockGrants('id = ANY($1)', [grantIds]);
-      if (result.ok) {
-        // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
-        const touched = await this.sessionIds(
-          `WITH done AS (
-             UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
-             WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id)
+    if (result.ok) {
+      // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
+      await this.settle(
+        await this.sessionIds(
+          `WITH ${LOCKED},
+           done AS (
+             UPDATE access_grants g SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
+             FROM locked WHERE g.id = locked.id AND g.status = 'REMOVING' RETURNING g.id)
            UPDATE session_rules SET status = 'REMOVED', removed_at = now(), error_message = NULL
            WHERE grant_id IN (SELECT id FROM done) AND status = 'REMOVING' RETURNING session_id`,
           [grantIds],
-        );
-        await this.settle(touched);
-      } else {
-        await this.query(
-          `UPDATE access_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
-           WHERE id = ANY($1) AND status = 'REMOVING'`,
-          [grantIds, result.reason, result.retryAt ?? new Date(Date.now() + 300_000)],
-        );
-        // A rule stuck in REMOVING shows its last error (§13).
-        await this.query(`UPDATE session_rules SET error_message = $2 WHERE grant_id = ANY($1) AND status = 'REMOVING'`, [
-          grantIds,
-          result.reason,
-        ]);
-      }
-    });
+        ),
+      );
+      return;
+    }
+    await this.query(
+      // A rule stuck in REMOVING shows its last error (§13).
+      `WITH ${LOCKED},
+       retried AS (
+         UPDATE access_grants g SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
+         FROM locked WHERE g.id = locked.id AND g.status = 'REMOVING' RETURNING g.id)
+       UPDATE session_rules SET error_message = $2 WHERE grant_id IN (SELECT id FROM retried) AND status = 'REMOVING'`,
+      [grantIds, result.reason, result.retryAt ?? new Date(Date.now() + 300_000)],
+    );
   }
 
+  /**
+   * After the outcome has committed: only sessions whose rules are all decided can change status,
+   * and those are settled under their lock. A session whose other rules another call is still
+   * writing is settled by that call, which commits after this one and so sees both. (If an
+   * instance dies in between, SessionSettleSweep settles the session.)
+   */
   private async settle(sessionIds: string[]): Promise<void> {
-    await this.sessions.settle(sessionIds);
+    const decided = await this.sessions.decided(sessionIds);
+    if (decided.length > 0) {
+      await this.txHost.withTransaction(() => this.sessions.settle(decided));
+    }
   }
 
-  private async ids(sql: string, parameters: unknown[]): Promise<string[]> {
-    const found: Array<{ id: string }> = await this.query(sql, parameters);
-    return found.map((row) => row.id);
+  /** The sessions whose rules the statement changed. */
+  private async sessionIds(sql: string, parameters: [string[], ...unknown[]]): Promise<string[]> {
+    const found = await this.write<{ session_id: string }>(sql, parameters);
+    return [...new Set(found.map((row) => row.session_id))];
   }
 
-  private async sessionIds(sql: string, parameters: unknown[]): Promise<string[]> {
-    const found: Array<{ session_id: string }> = await this.query(sql, parameters);
-    return found.map((row) => row.session_id);
+  private async query(sql: string, parameters: [string[], ...unknown[]]): Promise<void> {
+    await this.write(sql, parameters);
   }
 
-  private query<T = any>(sql: string, parameters: unknown[]): Promise<T> {
-    return rows(this.txHost.tx, sql, parameters) as Promise<T>;
+  /**
+   * Locks the grants first, in a statement of its own: the write that follows then starts after
+   * every transaction that held them has committed, and sees the holders those added. (In one
+   * statement, its snapshot would predate the wait for the locks, and miss them.)
+   */
+  private write<T>(sql: string, parameters: [string[], ...unknown[]]): Promise<T[]> {
+    return this.txHost.withTransaction(async () => {
+      await this.ledger.lockGrants('id = ANY($1)', [parameters[0]]);
+      return rows<T>(this.txHost.tx, sql, parameters);
+    });
   }
 }

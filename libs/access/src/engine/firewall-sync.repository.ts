@@ -8,6 +8,8 @@ export interface ClaimedFirewall {
   resourceId: string;
   /** The lease's end as the claim wrote it: the fencing token of this claim (renewals move it). */
   leasedUntil: Date;
+  /** When the lease was last granted or renewed, by this process's clock (taken before asking: never late). */
+  renewedAt: number;
   organizationId: string;
   generation: number;
   reconcile: boolean;
@@ -77,6 +79,7 @@ export class FirewallSyncRepository {
    * row in a round, and a lease so an instance that dies lets go of it within `leaseSeconds`.
    */
   async claim(limit: number, leaseSeconds: number): Promise<ClaimedFirewall[]> {
+    const asked = Date.now();
     const found = await rows<
       {
         resource_id: string;
@@ -104,6 +107,7 @@ export class FirewallSyncRepository {
     return found.map((row) => ({
       resourceId: row.resource_id,
       leasedUntil: row.leased_until,
+      renewedAt: asked,
       organizationId: row.organization_id,
       generation: row.generation,
       reconcile: row.reconcile,
@@ -114,27 +118,30 @@ export class FirewallSyncRepository {
   }
 
   /**
-   * Lets go of the lease. If nothing changed since the claim, the row falls due when its earliest
-   * retry does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
-   */
-  /**
-   * Extends this claim's lease before a provider call. False when the lease was lost (it ran out and
-   * another instance took the firewall): the caller must stop, since the firewall is no longer its.
+   * Extends this claim's lease before a provider call. False when the lease was lost: it ran out
+   * (another instance may take the firewall at any moment now) or was taken already. The caller
+   * must stop, since the firewall is no longer its.
    */
   async renew(claim: ClaimedFirewall, leaseSeconds: number): Promise<boolean> {
+    const asked = Date.now();
     const [row] = await rows<{ leased_until: Date }>(
       this.dataSource,
       `UPDATE resource_sync SET leased_until = date_trunc('milliseconds', now() + make_interval(secs => $3))
-       WHERE resource_id = $1 AND leased_until = $2 RETURNING leased_until`,
+       WHERE resource_id = $1 AND leased_until = $2 AND leased_until > now() RETURNING leased_until`,
       [claim.resourceId, claim.leasedUntil, leaseSeconds],
     );
     if (!row) {
       return false;
     }
     claim.leasedUntil = row.leased_until;
+    claim.renewedAt = asked;
     return true;
   }
 
+  /**
+   * Lets go of the lease. If nothing changed since the claim, the row falls due when its earliest
+   * retry does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
+   */
   async release(claim: ClaimedFirewall, reconcileNext: Date | null): Promise<Date | null> {
     // Fenced: a claim whose lease was taken over lets nothing go.
     const [row] = await rows<{ due_at: Date | null }>(

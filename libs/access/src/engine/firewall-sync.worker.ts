@@ -6,8 +6,8 @@ import { CloudProviderAdapter, CredentialSecret, isTransientFailure, ProviderOut
 import { ACCESS_SETTINGS, AccessSettings, retryDelayMs } from './access-settings';
 import { FirewallOutcomeRecorder } from './firewall-outcome.recorder';
 import { FirewallLock } from './firewall-lock';
-import { FirewallReconciler } from './firewall-reconciler';
-import { ClaimedFirewall, FirewallResource, FirewallSyncRepository, GrantWork } from './firewall-sync.repository';
+import { FirewallCall, FirewallReconciler } from './firewall-reconciler';
+import { ClaimedFirewall, FirewallSyncRepository, GrantWork } from './firewall-sync.repository';
 import { WorkSchedule } from './work-schedule';
 
 /** Firewalls claimed per round, at most: no more than are worked at once, so no claim waits long under its lease. */
@@ -18,6 +18,9 @@ const APPLY_RETRY_CAP_SECONDS = 30;
 const REMOVE_RETRY_CAP_SECONDS = 300;
 
 export type ProviderFailure = Extract<ProviderOutcome, { ok: false }>;
+
+/** The claim's lease ran out and another instance holds the firewall now: this one must not touch it. */
+class LeaseLostError extends Error {}
 
 /**
  * The engine's worker: claims firewalls with due work (rules to add or remove, a reconcile), asks
@@ -80,25 +83,47 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
   private async sync(claim: ClaimedFirewall): Promise<void> {
     const resource = claim.resource;
     let reconcileNext: Date | null = null;
+    const call: FirewallCall = (use) => this.withFirewall(claim, use);
     try {
+      // A claim may have waited behind others of this instance: still ours?
+      await this.keepLease(claim);
       if (claim.reconcile) {
-        reconcileNext = await this.reconciler.run(resource, claim, (use) => this.withFirewall(resource, use));
+        reconcileNext = await this.reconciler.run(resource, claim, call);
       }
       const work = await this.repository.takeWork(resource.id);
       if (work.remove.length > 0) {
-        await this.remove(resource, work.remove);
+        await this.remove(claim, work.remove);
       }
       if (work.apply.length > 0) {
-        await this.apply(resource, work.apply);
+        await this.apply(claim, work.apply);
       }
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) {
+        throw error;
+      }
+      this.logger.warn(`resource ${resource.id}: its lease ran out and another instance took it; left to that one`);
     } finally {
       const next = await this.repository.release(claim, reconcileNext);
       this.wakeBy(next);
     }
   }
 
-  private async apply(resource: FirewallResource, grants: GrantWork[]): Promise<void> {
-    const outcome = await this.withFirewall(resource, (adapter, secret) =>
+  /**
+   * Before each provider call: a lease that has run a third of its time is renewed (fenced), so a
+   * call never starts on a firewall another instance may have taken meanwhile.
+   */
+  private async keepLease(claim: ClaimedFirewall): Promise<void> {
+    if (Date.now() - claim.renewedAt < (this.settings.leaseSeconds * 1000) / 3) {
+      return;
+    }
+    if (!(await this.repository.renew(claim, this.settings.leaseSeconds))) {
+      throw new LeaseLostError();
+    }
+  }
+
+  private async apply(claim: ClaimedFirewall, grants: GrantWork[]): Promise<void> {
+    const resource = claim.resource;
+    const outcome = await this.withFirewall(claim, (adapter, secret) =>
       adapter.applyRules(
         secret,
         resource.target,
@@ -139,8 +164,9 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     await this.recorder.applied(giveUp, { ok: false, reason, retryAt: null, mayHaveApplied: true });
   }
 
-  private async remove(resource: FirewallResource, grants: GrantWork[]): Promise<void> {
-    const outcome = await this.withFirewall(resource, (adapter, secret) =>
+  private async remove(claim: ClaimedFirewall, grants: GrantWork[]): Promise<void> {
+    const resource = claim.resource;
+    const outcome = await this.withFirewall(claim, (adapter, secret) =>
       adapter.removeRules(
         secret,
         resource.target,
@@ -159,16 +185,24 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     await this.recorder.removed(ids, { ok: false, reason: outcome.reason, retryAt, mayHaveApplied: true });
   }
 
-  /** Opens the credential for one provider call, under the firewall's lock. */
+  /** Opens the credential for one provider call, under the firewall's lock, with the lease kept. */
   private async withFirewall<T>(
-    resource: FirewallResource,
+    claim: ClaimedFirewall,
     use: (adapter: CloudProviderAdapter, secret: CredentialSecret) => Promise<T>,
   ): Promise<T | ProviderFailure> {
+    const resource = claim.resource;
     try {
       return await this.credentials.withSecret(resource.organizationId, resource.credentialId, (secret) =>
-        this.lock.around(secret, resource.target, () => use(this.providers.adapterFor(resource.provider), secret)),
+        this.lock.around(secret, resource.target, async () => {
+          // Right before the call: opening the credential and the route's lock may have waited.
+          await this.keepLease(claim);
+          return use(this.providers.adapterFor(resource.provider), secret);
+        }),
       );
     } catch (error) {
+      if (error instanceof LeaseLostError) {
+        throw error;
+      }
       this.logger.error(`resource ${resource.id}: could not open its credential: ${(error as Error).message}`);
       return { ok: false, kind: 'PROVIDER_ERROR', reason: 'The credential of this resource could not be used' };
     }

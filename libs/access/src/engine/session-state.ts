@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { SessionStatus } from '../entities/session.entity';
+import { rows } from './sql';
 
 type Counts = Partial<Record<'PENDING' | 'APPLIED' | 'FAILED' | 'REMOVING' | 'REMOVED', number>>;
 
@@ -35,9 +36,42 @@ export function nextSessionStatus(current: SessionStatus, endedReason: string | 
   return 'PARTIAL';
 }
 
+/** `nextSessionStatus` may answer something new: no rule PENDING, and an ending session holds nothing on the provider. */
+const MAY_CHANGE = `s.status IN ('PENDING', 'ACTIVE', 'PARTIAL', 'EXPIRING') AND NOT EXISTS (
+  SELECT 1 FROM session_rules r WHERE r.session_id = s.id AND (r.status = 'PENDING' OR (s.status = 'EXPIRING' AND r.status IN ('REMOVING', 'APPLIED'))))`;
+
 @Injectable()
 export class SessionState {
   constructor(private readonly txHost: TxHost) {}
+
+  /**
+   * Of these sessions, the ones whose status may change now: every rule decided (none PENDING, and
+   * for an ending session none still on the provider). The rest cannot change until another rule does.
+   */
+  async decided(sessionIds: string[]): Promise<string[]> {
+    if (sessionIds.length === 0) {
+      return [];
+    }
+    const found = await rows<{ id: string }>(this.txHost.tx, `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE}`, [
+      sessionIds,
+    ]);
+    return found.map((row) => row.id);
+  }
+
+  /**
+   * Sessions left PENDING or EXPIRING although every rule of theirs is decided, for at least
+   * `graceSeconds`: what remains when an instance died between writing an outcome and settling.
+   */
+  async stragglers(limit: number, graceSeconds: number): Promise<string[]> {
+    const found = await rows<{ id: string }>(
+      this.txHost.tx,
+      `SELECT s.id FROM sessions s WHERE s.status IN ('PENDING', 'EXPIRING')
+         AND coalesce(s.ended_at, s.created_at) < now() - make_interval(secs => $2) AND ${MAY_CHANGE}
+       ORDER BY s.created_at LIMIT $1`,
+      [limit, graceSeconds],
+    );
+    return found.map((row) => row.id);
+  }
 
   /** Recomputes the sessions' statuses from their rules, in the caller's transaction; returns the ones that changed. */
   async settle(sessionIds: Iterable<string>): Promise<Array<{ id: string; status: SessionStatus }>> {

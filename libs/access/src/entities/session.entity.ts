@@ -18,6 +18,8 @@ export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 @Index('ix_sessions_org_created', ['organizationId', 'createdAt', 'id'])
 // A partial index (live sessions only): its WHERE clause lives in the migration.
 @Index('ix_sessions_live_expiry', { synchronize: false })
+// The same for sessions still settling (PENDING, EXPIRING): the settle sweep's index.
+@Index('ix_sessions_settling', { synchronize: false })
 export class Session {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -24,8 +24,9 @@ export interface DueWorkJobOptions<T> {
   /** Items are started round-robin over this key (an organization), so no one key's items go first. */
   fairnessKey?: (item: T) => string;
   /**
-   * Keep every slot busy: when the claimed items run out, the next free slot claims another batch
-   * at once, and the round lasts until a claim finds nothing, instead of waiting for its slowest item.
+   * Keep every slot busy: when the claimed items run out, a free slot claims more at once (as many
+   * as there are free slots), and the round lasts until a claim finds nothing, instead of waiting
+   * for its slowest item.
    */
   refill?: boolean;
 }
@@ -71,13 +72,14 @@ export class DueWorkJob<T> {
       const concurrency = Math.max(1, this.options.concurrency ?? 1);
       const queue = this.order(await this.options.claim(this.options.batchSize));
       let more = queue.length === this.options.batchSize;
+      let busy = 0;
       let topping: Promise<void> | undefined;
       const topUp = async () => {
         this.nudged = false;
         more = false;
         try {
-          // A whole batch, not just the free slots: one claim per item would make the claims the bottleneck.
-          const claimed = await this.options.claim(this.options.batchSize);
+          // As many as there are free slots: a claimed item does not wait here while its lease runs.
+          const claimed = await this.options.claim(Math.max(1, concurrency - busy));
           queue.push(...this.order(claimed));
           more = claimed.length > 0;
         } catch (error) {
@@ -95,10 +97,12 @@ export class DueWorkJob<T> {
           if (item === undefined) {
             return;
           }
+          busy += 1;
           // Each item in a context of its own: items run side by side, and transactions live in the context.
           await this.options.cls
             .run(FRESH_CONTEXT, () => this.options.process(item))
-            .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
+            .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`))
+            .finally(() => (busy -= 1));
         }
       };
       await Promise.all(Array.from({ length: concurrency }, worker));

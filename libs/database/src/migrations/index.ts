@@ -6,7 +6,7 @@ import { JobsAndMail1764600000000 } from './1764600000000-jobs-and-mail';
 import { Mfa1764800000000 } from './1764800000000-mfa';
 import { AccessEngine1764900000000 } from './1764900000000-access-engine';
 import { ApiKeys1765000000000 } from './1765000000000-api-keys';
-import { SessionExpiryClaim1765100000000 } from './1765100000000-session-expiry-claim';
+import { SessionEngineSweeps1765100000000 } from './1765100000000-session-engine-sweeps';
 
 /** Listed by class, not by glob, so the app, the CLI and tests load the same set from src or dist. */
 export const MIGRATIONS = [
@@ -18,5 +18,5 @@ export const MIGRATIONS = [
   Mfa1764800000000,
   AccessEngine1764900000000,
   ApiKeys1765000000000,
-  SessionExpiryClaim1765100000000,
+  SessionEngineSweeps1765100000000,
 ];
