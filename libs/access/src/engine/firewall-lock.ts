@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import type { CredentialSecret, ResourceTarget } from '@app/providers';
+
+/** How often a route's lock is tried again while another edit holds it. */
+const RETRY_MS = 25;
 
 /**
  * Serializes edits of one APISIX route across instances and resources: APISIX has no
@@ -8,6 +12,9 @@ import type { CredentialSecret, ResourceTarget } from '@app/providers';
  * advisory lock on a connection of its own, keyed by the gateway and the route; it is released
  * with the connection if the instance dies. (AWS edits one rule atomically and needs none; the
  * embedded database serves one process, where the adapter's own mutex is enough.)
+ *
+ * The lock is tried, not waited for: a connection is taken from the pool only while the lock is
+ * held, so edits queued behind a slow one do not hold connections the rest of the engine needs.
  */
 @Injectable()
 export class FirewallLock {
@@ -18,17 +25,24 @@ export class FirewallLock {
       return work();
     }
     const key = `apisix|${secret.data.adminUrl.replace(/\/+$/, '')}|${target.resourceIdentifier}`;
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [key]);
+    for (;;) {
+      const runner = this.dataSource.createQueryRunner();
+      await runner.connect();
       try {
-        return await work();
+        const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [key])) as Array<{
+          locked: boolean;
+        }>;
+        if (locked) {
+          try {
+            return await work();
+          } finally {
+            await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [key]);
+          }
+        }
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [key]);
+        await runner.release();
       }
-    } finally {
-      await runner.release();
+      await sleep(RETRY_MS + Math.random() * RETRY_MS);
     }
   }
 }

@@ -196,7 +196,10 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
         this.lock.around(secret, resource.target, async () => {
           // Right before the call: opening the credential and the route's lock may have waited.
           await this.keepLease(claim);
-          return use(this.providers.adapterFor(resource.provider), secret);
+          const outcome = await use(this.providers.adapterFor(resource.provider), secret);
+          // And after it, for writing its outcome. Lost by now, nothing is at stake: those writes are conditional.
+          await this.keepLease(claim).catch(() => undefined);
+          return outcome;
         }),
       );
     } catch (error) {
