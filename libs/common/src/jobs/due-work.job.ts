@@ -40,8 +40,10 @@ export class DueWorkJob<T> {
   private readonly logger: Logger;
   private readonly poller: Poller;
   private stopping = false;
-  /** Set by a nudge: a round that found nothing due claims again before it ends. */
+  /** Set by a nudge: a refilling round that found nothing due claims again before it ends. */
   private nudged = false;
+  /** The refilling round under way, told at once of a nudge. */
+  private pump?: () => void;
 
   constructor(private readonly options: DueWorkJobOptions<T>) {
     this.logger = new Logger(options.name);
@@ -63,52 +65,91 @@ export class DueWorkJob<T> {
   /** Something fell due just now: run soon rather than at the next interval. */
   nudge(): void {
     this.nudged = true;
+    this.pump?.();
     this.poller.nudge();
   }
 
   private round(): Promise<boolean> {
     return this.options.cls.run(FRESH_CONTEXT, async () => {
       this.nudged = false;
-      const concurrency = Math.max(1, this.options.concurrency ?? 1);
-      const queue = this.order(await this.options.claim(this.options.batchSize));
-      let more = queue.length === this.options.batchSize;
-      let busy = 0;
-      let topping: Promise<void> | undefined;
-      const topUp = async () => {
-        this.nudged = false;
-        more = false;
-        try {
-          // As many as there are free slots: a claimed item does not wait here while its lease runs.
-          const claimed = await this.options.claim(Math.max(1, concurrency - busy));
-          queue.push(...this.order(claimed));
-          more = claimed.length > 0;
-        } catch (error) {
-          // The items in hand still finish; the next round claims again.
-          this.logger.warn(`claim failed: ${(error as Error).message}`);
-        }
-      };
-      const worker = async () => {
-        while (!this.stopping) {
-          if (queue.length === 0 && this.options.refill && (more || this.nudged)) {
-            await (topping ??= topUp().finally(() => (topping = undefined)));
-            continue;
-          }
-          const item = queue.shift();
-          if (item === undefined) {
-            return;
-          }
-          busy += 1;
-          // Each item in a context of its own: items run side by side, and transactions live in the context.
-          await this.options.cls
-            .run(FRESH_CONTEXT, () => this.options.process(item))
-            .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`))
-            .finally(() => (busy -= 1));
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
-      // A refilling round ends when a claim found nothing; a batch round may have left more behind.
-      return !this.stopping && !this.options.refill && more;
+      const first = this.order(await this.options.claim(this.options.batchSize));
+      return this.options.refill ? this.refillingRound(first) : this.batchRound(first);
     });
+  }
+
+  /** Works the batch with `concurrency` slots; true when it was full (more may be due right away). */
+  private async batchRound(queue: T[]): Promise<boolean> {
+    const full = queue.length === this.options.batchSize;
+    const worker = async () => {
+      for (let item = queue.shift(); item !== undefined && !this.stopping; item = queue.shift()) {
+        await this.run(item);
+      }
+    };
+    await Promise.all(Array.from({ length: this.concurrency }, worker));
+    return !this.stopping && full;
+  }
+
+  /**
+   * Every free slot starts the next item at once; when none is left, free slots claim more (as many
+   * as there are free slots, so no claimed item waits while its lease runs). The round ends when
+   * nothing runs and a claim found nothing; a nudge meanwhile claims again.
+   */
+  private refillingRound(first: T[]): Promise<boolean> {
+    const queue = [...first];
+    let more = first.length > 0;
+    let busy = 0;
+    let claiming = false;
+    return new Promise<boolean>((resolve) => {
+      const pump = () => {
+        while (!this.stopping && busy < this.concurrency && queue.length > 0) {
+          busy += 1;
+          void this.run(queue.shift()!).finally(() => {
+            busy -= 1;
+            pump();
+          });
+        }
+        if (!this.stopping && !claiming && busy < this.concurrency && (more || this.nudged)) {
+          claiming = true;
+          this.nudged = false;
+          this.options
+            .claim(this.concurrency - busy)
+            .then(
+              (claimed) => {
+                queue.push(...this.order(claimed));
+                more = claimed.length > 0;
+              },
+              (error: Error) => {
+                // The items in hand still finish; the next round claims again.
+                this.logger.warn(`claim failed: ${error.message}`);
+                more = false;
+              },
+            )
+            .finally(() => {
+              claiming = false;
+              pump();
+            });
+          return;
+        }
+        if (busy === 0 && !claiming) {
+          this.pump = undefined;
+          resolve(false);
+        }
+      };
+      // A nudge comes from a request's transaction ending: its claim runs in an empty context of its own.
+      this.pump = () => this.options.cls.run(FRESH_CONTEXT, pump);
+      pump();
+    });
+  }
+
+  private get concurrency(): number {
+    return Math.max(1, this.options.concurrency ?? 1);
+  }
+
+  /** Each item in a context of its own: items run side by side, and transactions live in the context. One failing is logged. */
+  private run(item: T): Promise<void> {
+    return this.options.cls
+      .run(FRESH_CONTEXT, () => this.options.process(item))
+      .catch((error: Error) => this.logger.warn(`item failed: ${error.message}`));
   }
 
   private order(items: T[]): T[] {
