@@ -12,12 +12,25 @@ type Target = Type<unknown> | Function;
  */
 export class FixedMetadataReflector extends Reflector {
   private readonly byHandler = new WeakMap<Target, WeakMap<Target, Map<unknown, unknown>>>();
+  /** The guard asks a dozen keys of one route in a row: its answers, without the two WeakMap lookups. */
+  private last?: { handler: Target; classRef: Target; values: Map<unknown, unknown> };
 
   override getAllAndOverride<TResult = unknown, TKey = unknown>(metadataKey: TKey, targets: Target[]): TResult {
     if (targets.length !== 2 || !targets[0] || !targets[1]) {
       return super.getAllAndOverride<TResult, TKey>(metadataKey, targets);
     }
-    const [handler, classRef] = targets;
+    const values = this.valuesOf(targets[0], targets[1]);
+    if (!values.has(metadataKey)) {
+      values.set(metadataKey, super.getAllAndOverride<TResult, TKey>(metadataKey, targets));
+    }
+    return values.get(metadataKey) as TResult;
+  }
+
+  private valuesOf(handler: Target, classRef: Target): Map<unknown, unknown> {
+    const last = this.last;
+    if (last && last.handler === handler && last.classRef === classRef) {
+      return last.values;
+    }
     let byClass = this.byHandler.get(handler);
     if (!byClass) {
       byClass = new WeakMap();
@@ -28,9 +41,7 @@ export class FixedMetadataReflector extends Reflector {
       values = new Map();
       byClass.set(classRef, values);
     }
-    if (!values.has(metadataKey)) {
-      values.set(metadataKey, super.getAllAndOverride<TResult, TKey>(metadataKey, targets));
-    }
-    return values.get(metadataKey) as TResult;
+    this.last = { handler, classRef, values };
+    return values;
   }
 }
