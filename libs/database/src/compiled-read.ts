@@ -86,6 +86,16 @@ export class CompiledRead<P extends Record<string, unknown>> {
 
   /** All rows, raw (database column names), as `getRawMany()`. */
   many<R>(manager: EntityManager, parameters: P): Promise<R[]> {
+    return this.run(manager, parameters, allRows<R>);
+  }
+
+  /** The first row or undefined, as `getRawOne()`. */
+  one<R>(manager: EntityManager, parameters: P): Promise<R | undefined> {
+    return this.run(manager, parameters, firstRow<R>);
+  }
+
+  /** `pick` shapes the rows inside the pool's callback: no second promise per statement. */
+  private run<T>(manager: EntityManager, parameters: P, pick: (rows: unknown[]) => T): Promise<T> {
     const { sql, values } = this.compile(manager);
     const args = new Array<unknown>(values.length);
     for (let i = 0; i < values.length; i++) {
@@ -93,23 +103,21 @@ export class CompiledRead<P extends Record<string, unknown>> {
       args[i] = value instanceof Slot ? parameters[value.name] : value.constant;
     }
     const pool = manager.queryRunner || hasQueryListeners(manager.dataSource) ? null : poolOf(manager.dataSource);
-    return pool ? queryPool<R>(pool, sql, args) : (manager.query(sql, args) as Promise<R[]>);
-  }
-
-  /** The first row or undefined, as `getRawOne()`. */
-  async one<R>(manager: EntityManager, parameters: P): Promise<R | undefined> {
-    return (await this.many<R>(manager, parameters))[0];
+    return pool ? queryPool(pool, sql, args, pick) : (manager.query(sql, args) as Promise<unknown[]>).then(pick);
   }
 }
 
+const allRows = <R>(rows: unknown[]): R[] => rows as R[];
+const firstRow = <R>(rows: unknown[]): R | undefined => rows[0] as R | undefined;
+
 /** One statement on a pooled connection, released at once; a connection that failed is dropped by the pool. */
-function queryPool<R>(pool: Pool, sql: string, args: unknown[]): Promise<R[]> {
+function queryPool<T>(pool: Pool, sql: string, args: unknown[], pick: (rows: unknown[]) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     pool.query(sql, args, (error: Error | undefined, result) => {
       if (error) {
         reject(new QueryFailedError(sql, args, error));
       } else {
-        resolve(result.rows as R[]);
+        resolve(pick(result.rows));
       }
     });
   });
