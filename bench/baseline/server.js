@@ -18,8 +18,12 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // --- SQL, copied from the service (keep in sync) --------------------------------------------
-// libs/auth/src/users/user.repository.ts findActiveRole: runs on every authenticated request.
-const SQL_USER_CHECK = `SELECT role, email FROM users WHERE organization_id = $1 AND id = $2 AND is_active`;
+// libs/auth/src/users/user.repository.ts findActiveRole: runs on every authenticated request, with
+// whether the user must set up MFA first (§11: the organization requires it and it is off).
+const SQL_USER_CHECK = `
+  SELECT u.role, u.email, u.mfa_enabled_at IS NULL AND coalesce(s.mfa_required, false) AS mfa_setup_required
+  FROM users u LEFT JOIN organization_settings s ON s.organization_id = u.organization_id
+  WHERE u.organization_id = $1 AND u.id = $2 AND u.is_active`;
 // apps/api/src/credentials/credentials.repository.ts SELECT_CREDENTIAL
 const SELECT_CREDENTIAL = `
   SELECT c.id, c.organization_id, c.name, c.provider, c.credential_type, c.is_valid, c.last_verified_at,
@@ -109,6 +113,8 @@ async function authenticate(request) {
   }
   const { rows } = await pool.query(SQL_USER_CHECK, [payload.org, payload.sub]);
   if (!rows[0]) throw new HttpError(401, 'UNAUTHORIZED', 'Authentication required');
+  // libs/auth/src/guards/mfa-setup.guard.ts: none of these routes is open during MFA setup.
+  if (rows[0].mfa_setup_required) throw new HttpError(403, 'FORBIDDEN', 'Your organization requires MFA: set it up first');
   if (rows[0].role !== 'ORG_ADMIN') throw new HttpError(403, 'FORBIDDEN', 'This action requires the ORG_ADMIN role');
   return { organizationId: payload.org, userId: payload.sub };
 }
