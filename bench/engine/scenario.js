@@ -31,6 +31,9 @@ function engineLayout(smoke) {
     instances: num('BENCH_ENGINE_INSTANCES', 2),
     pollSeconds: num('BENCH_ENGINE_POLL_SECONDS', 1),
     delayMs: num('BENCH_ENGINE_DELAY_MS', 50),
+    poolSize: num('BENCH_ENGINE_POOL_SIZE', 15),
+    // ENGINE_CONCURRENCY of the instances; unset: the service's default.
+    concurrency: num('BENCH_ENGINE_CONCURRENCY', 0),
     source: process.env.BENCH_ENGINE_SOURCE === '1',
   };
 }
@@ -92,7 +95,11 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
   // AWS's default of 60 inbound rules per group is too few for ~100 addresses per group here; 1,000 is its highest quota.
   engineState.fakes = await startFakes({ aws: { ruleLimit: 1000 }, apisix: { adminKey: require('./org').APISIX_ADMIN_KEY } });
   const fakes = engineState.fakes;
-  const settings = { JOBS_POLL_SECONDS: String(layout.pollSeconds), DB_POOL_SIZE: '15' };
+  const settings = {
+    JOBS_POLL_SECONDS: String(layout.pollSeconds),
+    DB_POOL_SIZE: String(layout.poolSize),
+    ...(layout.concurrency ? { ENGINE_CONCURRENCY: String(layout.concurrency) } : {}),
+  };
   log(`engine: database ${engineState.dbName}, fakes on ${fakes.aws} / ${fakes.apisix}, starting ${layout.instances} instance(s)`);
   engineState.instances = await startInstances({
     count: layout.instances,
