@@ -106,9 +106,12 @@ export class AwsApiCaller {
     return new EC2Client(this.clientConfig(keys, region));
   }
 
-  /** Clients are per call because keys are per call; nothing from the environment is trusted for them. */
-  private clientConfig(keys: AwsAccessKeyData, region: string) {
-    const { timeoutMs, awsEndpointUrl } = this.options;
+  /**
+   * Clients are per call because keys are per call; nothing from the environment is trusted for
+   * them. `endpoint` overrides AWS_ENDPOINT_URL (IAM has an endpoint setting of its own).
+   */
+  clientConfig(keys: AwsAccessKeyData, region: string, endpoint: string | undefined = this.options.awsEndpointUrl) {
+    const { timeoutMs } = this.options;
     return {
       region,
       credentials: {
@@ -118,7 +121,7 @@ export class AwsApiCaller {
       },
       maxAttempts: 1,
       requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-      ...(awsEndpointUrl ? { endpoint: awsEndpointUrl } : {}),
+      ...(endpoint ? { endpoint } : {}),
     };
   }
 }
