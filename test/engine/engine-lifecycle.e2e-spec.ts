@@ -199,6 +199,19 @@ describe('sessions engine: lifecycle', () => {
     expect(await sweep.runOnce(0)).toBe(0);
     expect((await org.admin.post(`/sessions/${started.body.id}/stop`)).status).toBe(200);
     await drain(e);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('CANCELLED');
+    // The same for an ending session: every rule removed, left EXPIRING.
+    await e.t.db.query(`UPDATE sessions SET status = 'EXPIRING' WHERE id = $1`, [started.body.id]);
+    expect(await sweep.runOnce(0)).toBe(1);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('CANCELLED');
+    // A live session with a rule still PENDING is not a straggler, however old.
+    const waiting = await org.admin.post('/sessions', { ipv4Address: '192.0.2.65', resourceIds: [sg.id] });
+    await e.t.db.query(`UPDATE sessions SET created_at = now() - interval '1 hour' WHERE id = $1`, [waiting.body.id]);
+    expect(await sweep.runOnce()).toBe(0);
+    expect((await sessionOf(org.admin, waiting.body.id)).status).toBe('PENDING');
+    await drain(e);
+    expect((await org.admin.post(`/sessions/${waiting.body.id}/stop`)).status).toBe(200);
+    await drain(e);
     await expectInvariant(e);
   });
 

@@ -1,6 +1,6 @@
 import { ApiClient, expectError } from '../harness/api-client';
 import { awsCredentialBody, registerOrganization, TestOrganization } from '../harness/factories';
-import { startTestApp, TestApp } from '../harness/test-app';
+import { TestApp } from '../harness/test-app';
 import {
   challenge,
   codeAt,
@@ -9,6 +9,7 @@ import {
   login,
   memberWithMfa,
   MfaUser,
+  mfaSuite,
   PinnedClock,
   setMfaRequired,
   verify,
@@ -36,17 +37,11 @@ describe('MFA required by the organization', () => {
   let org: TestOrganization;
   let clock: PinnedClock;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    clock = new PinnedClock(t);
-    org = await registerOrganization(t, 'Mfa enforced');
+  mfaSuite('Mfa enforced', async (suite) => {
+    ({ t, org, clock } = suite);
     // The admin first: once MFA is required, an admin without it reaches only setup too.
     await enableMfa(org.admin, clock);
     await setMfaRequired(org, true);
-  });
-  afterAll(async () => {
-    clock?.restore();
-    await t?.close();
   });
 
   async function restrictedUser(role: 'USER' | 'ORG_ADMIN' = 'USER'): Promise<MfaUser & { client: ApiClient; body: any }> {

@@ -2,8 +2,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { TotpService } from '../../libs/auth/src/mfa/totp.service';
 import { ApiClient, ApiResponse } from '../harness/api-client';
-import { TestOrganization } from '../harness/factories';
-import { TestApp } from '../harness/test-app';
+import { registerOrganization, TestOrganization } from '../harness/factories';
+import { startTestApp, TestApp } from '../harness/test-app';
 
 /**
  * The tests' own RFC 6238 (TOTP over RFC 4226's HOTP), on node:crypto: not the service's library,
@@ -175,4 +175,27 @@ export async function auditOf(t: TestApp, userId: string, eventType: string): Pr
     [userId, eventType],
   );
   return rows;
+}
+
+export interface MfaSuite {
+  t: TestApp;
+  org: TestOrganization;
+  clock: PinnedClock;
+}
+
+/**
+ * The spec file's app, organization and pinned clock, started before its tests and closed after:
+ * `ready` gets them once they are up (and may prepare more before the first test).
+ */
+export function mfaSuite(organizationName: string, ready: (suite: MfaSuite) => void | Promise<void>): void {
+  let suite: MfaSuite | undefined;
+  beforeAll(async () => {
+    const t = await startTestApp();
+    suite = { t, clock: new PinnedClock(t), org: await registerOrganization(t, organizationName) };
+    await ready(suite);
+  });
+  afterAll(async () => {
+    suite?.clock.restore();
+    await suite?.t.close();
+  });
 }

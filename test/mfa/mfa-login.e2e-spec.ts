@@ -1,7 +1,7 @@
 import { expectError } from '../harness/api-client';
 import { registerOrganization, TestOrganization } from '../harness/factories';
 import { startTestApp, TestApp } from '../harness/test-app';
-import { auditOf, challenge, codeAt, login, memberWithMfa, PinnedClock, verify } from './mfa-harness';
+import { auditOf, challenge, codeAt, login, memberWithMfa, PinnedClock, verify, mfaSuite } from './mfa-harness';
 
 const AUTH_KEYS = ['accessToken', 'expiresIn', 'refreshToken', 'tokenType', 'user'];
 
@@ -11,14 +11,8 @@ describe('MFA sign-in', () => {
   let org: TestOrganization;
   let clock: PinnedClock;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    clock = new PinnedClock(t);
-    org = await registerOrganization(t, 'Mfa login');
-  });
-  afterAll(async () => {
-    clock?.restore();
-    await t?.close();
+  mfaSuite('Mfa login', (suite) => {
+    ({ t, org, clock } = suite);
   });
 
   const challengeRow = async (userId: string) =>

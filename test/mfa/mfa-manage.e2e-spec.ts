@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectError } from '../harness/api-client';
 import { createMember, registerOrganization, TestOrganization } from '../harness/factories';
-import { startTestApp, TestApp } from '../harness/test-app';
+import { TestApp } from '../harness/test-app';
 import {
   auditOf,
   challenge,
@@ -14,6 +14,7 @@ import {
   setMfaRequired,
   signIn,
   verify,
+  mfaSuite,
 } from './mfa-harness';
 
 /** Living with MFA (decisions §11): disable, new recovery codes, and the admin's reset. */
@@ -22,14 +23,8 @@ describe('MFA: disable, recovery codes, admin reset', () => {
   let org: TestOrganization;
   let clock: PinnedClock;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    clock = new PinnedClock(t);
-    org = await registerOrganization(t, 'Mfa manage');
-  });
-  afterAll(async () => {
-    clock?.restore();
-    await t?.close();
+  mfaSuite('Mfa manage', (suite) => {
+    ({ t, org, clock } = suite);
   });
 
   const tables = async (userId: string) => ({

@@ -1,7 +1,7 @@
 import { expectError } from '../harness/api-client';
-import { registerOrganization, TestOrganization } from '../harness/factories';
-import { startTestApp, TestApp } from '../harness/test-app';
-import { auditOf, base32Decode, codeAt, createUser, enableMfa, PinnedClock, signIn } from './mfa-harness';
+import { TestOrganization } from '../harness/factories';
+import { TestApp } from '../harness/test-app';
+import { auditOf, base32Decode, codeAt, createUser, enableMfa, PinnedClock, signIn, mfaSuite } from './mfa-harness';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -11,14 +11,8 @@ describe('MFA setup', () => {
   let org: TestOrganization;
   let clock: PinnedClock;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    clock = new PinnedClock(t);
-    org = await registerOrganization(t, 'Mfa setup');
-  });
-  afterAll(async () => {
-    clock?.restore();
-    await t?.close();
+  mfaSuite('Mfa setup', (suite) => {
+    ({ t, org, clock } = suite);
   });
 
   async function newUser() {

@@ -6,9 +6,6 @@ import { rows } from './sql';
 
 export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
 
-/** The grants of the call, which `write` has locked already (in the engine's one order). */
-const LOCKED = `locked AS (SELECT unnest($1::uuid[]) AS id)`;
-
 /**
  * Writes what a provider call did: the grants' states and their holders' view of them, in one
  * statement under the grants' locks; then the statuses of the sessions that may have changed. Every update is conditional
@@ -29,10 +26,9 @@ export class FirewallOutcomeRecorder {
     if (result.ok) {
       await this.settle(
         await this.sessionIds(
-          `WITH ${LOCKED},
-           done AS (
-             UPDATE access_grants g SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
-             FROM locked WHERE g.id = locked.id AND g.status = 'PENDING' RETURNING g.id),
+          `WITH done AS (
+             UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
+             WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
            static_targets AS (
              UPDATE static_ip_rule_resources SET status = 'APPLIED', applied_at = now(), error_message = NULL
              WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING')
@@ -43,9 +39,8 @@ export class FirewallOutcomeRecorder {
       );
     } else if (result.retryAt) {
       await this.query(
-        `WITH ${LOCKED}
-         UPDATE access_grants g SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
-         FROM locked WHERE g.id = locked.id AND g.status = 'PENDING'`,
+        `UPDATE access_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
+         WHERE id = ANY($1) AND status = 'PENDING'`,
         [grantIds, result.reason, result.retryAt],
       );
     } else {
@@ -53,10 +48,9 @@ export class FirewallOutcomeRecorder {
       // (it timed out) is followed by a removal, so nothing is left open by a late success.
       await this.settle(
         await this.sessionIds(
-          `WITH ${LOCKED},
-           failed AS (
-             UPDATE access_grants g SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
-             FROM locked WHERE g.id = locked.id AND g.status = 'PENDING' RETURNING g.id),
+          `WITH failed AS (
+             UPDATE access_grants SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
+             WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
            static_targets AS (
              UPDATE static_ip_rule_resources SET status = 'FAILED', holds = false, error_message = $3
              WHERE grant_id IN (SELECT id FROM failed) AND holds)
@@ -76,10 +70,9 @@ export class FirewallOutcomeRecorder {
       // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
       await this.settle(
         await this.sessionIds(
-          `WITH ${LOCKED},
-           done AS (
-             UPDATE access_grants g SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
-             FROM locked WHERE g.id = locked.id AND g.status = 'REMOVING' RETURNING g.id)
+          `WITH done AS (
+             UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
+             WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id)
            UPDATE session_rules SET status = 'REMOVED', removed_at = now(), error_message = NULL
            WHERE grant_id IN (SELECT id FROM done) AND status = 'REMOVING' RETURNING session_id`,
           [grantIds],
@@ -89,10 +82,9 @@ export class FirewallOutcomeRecorder {
     }
     await this.query(
       // A rule stuck in REMOVING shows its last error (§13).
-      `WITH ${LOCKED},
-       retried AS (
-         UPDATE access_grants g SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
-         FROM locked WHERE g.id = locked.id AND g.status = 'REMOVING' RETURNING g.id)
+      `WITH retried AS (
+         UPDATE access_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
+         WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id)
        UPDATE session_rules SET error_message = $2 WHERE grant_id IN (SELECT id FROM retried) AND status = 'REMOVING'`,
       [grantIds, result.reason, result.retryAt ?? new Date(Date.now() + 300_000)],
     );

@@ -147,9 +147,8 @@ export class SessionLifecycle {
       }),
     );
     // Every rule may already be on the provider for someone else: then the session is ACTIVE at once.
-    const counts = { APPLIED: sessionRules.filter((rule) => rule.status === 'APPLIED').length, PENDING: 0 };
-    counts.PENDING = sessionRules.length - counts.APPLIED;
-    const status = nextSessionStatus('PENDING', null, counts);
+    const applied = sessionRules.filter((rule) => rule.status === 'APPLIED').length;
+    const status = nextSessionStatus('PENDING', null, { APPLIED: applied, PENDING: sessionRules.length - applied });
     if (status !== 'PENDING') {
       await this.txHost.tx.query(`UPDATE sessions SET status = $2 WHERE id = $1`, [created.id, status]);
       session.status = status;

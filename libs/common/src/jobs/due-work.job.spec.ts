@@ -93,9 +93,9 @@ describe('DueWorkJob', () => {
     expect(asked.length).toBeGreaterThan(2);
   });
 
-  it('refilling, a round whose first claim was short claims again after a nudge, and ends when a claim finds nothing', async () => {
+  it('refilling, a nudge while the round runs claims at once for the free slots (not after the round), and the round ends when a claim finds nothing', async () => {
     const items = backlog(2);
-    const work = timedWork(() => 50);
+    const work = timedWork(() => 300);
     const subject = job({ claim: items.claim, process: work.process, refill: true });
     subject.start();
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -107,6 +107,8 @@ describe('DueWorkJob', () => {
     }
     await subject.stop();
     expect([...work.started.keys()].sort((a, b) => a - b)).toEqual([0, 1, 100, 101]);
+    // Started while the first two (300 ms each) were still running.
+    expect(work.started.get(100)! - work.started.get(0)!).toBeLessThan(200);
     expect(items.claims.at(-1)).toBe(0);
   });
 
