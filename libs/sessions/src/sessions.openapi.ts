@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiIdempotencyKeyHeader } from '@app/access';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN_ERRORS, ApiErrorResponses, AUTHENTICATED_ERRORS, BODY_ERRORS } from '@app/common';
 import { DetectIpDto, SessionDto } from './dto/session.dto';
 
@@ -17,12 +18,7 @@ export const SessionDocs = {
         description:
           'Opens every resource you may reach (an admin: all of the organization; a member: those of their roles; isActive false left out; resourceIds picks a subset) to your address for durationHours (default SESSION_DEFAULT_HOURS, at most the smallest of SESSION_MAX_HOURS and your roles\u2019 caps). Addresses come from the body, else from your client address. Answers 201 PENDING at once; the engine applies the rules in the background, and the session becomes ACTIVE (all applied), PARTIAL or FAILED. Idempotency-Key: the same key with the same body within 24 hours returns the first answer and starts nothing; another body is 409 IDEMPOTENCY_KEY_REUSED. Live sessions per user are capped by SESSION_MAX_CONCURRENT (400 SESSION_LIMIT_REACHED).',
       }),
-      ApiHeader({
-        name: 'Idempotency-Key',
-        required: false,
-        description: 'Any string up to 200 characters',
-        schema: { type: 'string', maxLength: 200 },
-      }),
+      ApiIdempotencyKeyHeader(),
       ApiCreatedResponse({
         type: SessionDto,
         headers: { Location: { description: 'URL of the new session', schema: { type: 'string' } } },

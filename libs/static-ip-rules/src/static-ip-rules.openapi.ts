@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiIdempotencyKeyHeader } from '@app/access';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN_ERRORS, ApiErrorResponses, BODY_ERRORS } from '@app/common';
 import { StaticIpRuleDto } from './dto/static-ip-rule.dto';
 
@@ -15,12 +16,7 @@ export const StaticIpRuleDocs = {
         summary: 'Create a static IP rule',
         description: `A permanent whitelist entry for an office or a build server: the engine applies ipAddress to every listed resource and keeps it there (a session on the same address shares the provider rule). ipAddress is an address or a network; host bits set (10.0.0.5/24) is 400 naming the network meant (10.0.0.0/24); 0.0.0.0/0, ::/0 and prefixes shorter than /8 (IPv4) or /32 (IPv6) are 400. Answers 201 PENDING. Idempotency-Key works as on POST /sessions. ${ADMIN}`,
       }),
-      ApiHeader({
-        name: 'Idempotency-Key',
-        required: false,
-        description: 'Any string up to 200 characters',
-        schema: { type: 'string', maxLength: 200 },
-      }),
+      ApiIdempotencyKeyHeader(),
       ApiCreatedResponse({
         type: StaticIpRuleDto,
         headers: { Location: { description: 'URL of the new rule', schema: { type: 'string' } } },

@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '@app/common';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.store';
@@ -16,3 +17,13 @@ export const IdempotencyKeyHeader = createParamDecorator((_data: unknown, contex
   }
   return value;
 });
+
+/** The same header in the OpenAPI document, for the operations that read it with `@IdempotencyKeyHeader()`. */
+export function ApiIdempotencyKeyHeader(): MethodDecorator & ClassDecorator {
+  return ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Any string up to 200 characters',
+    schema: { type: 'string', maxLength: 200 },
+  });
+}
