@@ -1,3 +1,4 @@
+import { FirewallLock } from '../../libs/access/src/engine/firewall-lock';
 import { FirewallSyncRepository } from '../../libs/access/src/engine/firewall-sync.repository';
 import { drain, EngineOrg, EngineTest, engineSuite, expectInvariant, REGION, securityGroup, sessionOf } from './engine-harness';
 
@@ -101,6 +102,31 @@ describe('sessions engine: soak findings', () => {
     }
     await drain(e);
     await expectInvariant(e);
+  });
+
+  it('edits of one APISIX route wait for each other (each on a connection of its own, as two instances would); other routes do not wait', async () => {
+    const lock = e.t.app.get(FirewallLock);
+    const secret = { provider: 'APISIX', data: { adminUrl: 'http://127.0.0.1:9/', adminKey: 'k' } } as never;
+    const route = (id: string) =>
+      ({ provider: 'APISIX', resourceType: 'ROUTE', resourceIdentifier: id, region: null, config: {} }) as never;
+    const spans: Array<{ name: string; from: number; to: number }> = [];
+    const edit = (name: string, id: string, fail = false) =>
+      lock.around(secret, route(id), async () => {
+        const from = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        spans.push({ name, from, to: Date.now() });
+        if (fail) throw new Error('the edit failed');
+      });
+    const results = await Promise.allSettled([edit('a1', 'route-a', true), edit('a2', 'route-a'), edit('b', 'route-b')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    const [a1, a2] = ['a1', 'a2'].map((name) => spans.find((span) => span.name === name)!).sort((x, y) => x.from - y.from);
+    // One after the other on route-a, even though the first one failed (its lock was let go).
+    expect(a2.from).toBeGreaterThanOrEqual(a1.to);
+    // route-b ran beside the first edit of route-a.
+    const b = spans.find((span) => span.name === 'b')!;
+    expect(b.from).toBeLessThan(a1.to);
+    const { rows } = await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
+    expect(rows[0].n).toBe(0);
   });
 
   it('soak finding 4: a claim whose lease ran out and was taken over can neither renew nor release it', async () => {
