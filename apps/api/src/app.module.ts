@@ -4,7 +4,7 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { AllExceptionsFilter, AppValidationPipe, RequestContextGuard, RequestContextModule } from '@app/common';
+import { AllExceptionsFilter, AppValidationPipe, isBackgroundLane, RequestContextGuard, RequestContextModule } from '@app/common';
 import { buildDataSourceOptions } from '@app/database';
 import { AuthenticationGuard, AuthModule, MfaSetupGuard, RolesGuard } from '@app/auth';
 import { AuditModule } from '@app/audit';
@@ -78,6 +78,7 @@ export class AppModule {
             // PostgreSQL is migrated before boot, as the owner role (migrate-as-owner.ts).
             migrationsRun: config.migrationsRun && !config.databaseUrl,
             poolSize: config.dbPoolSize,
+            background: { poolSize: config.dbBackgroundPoolSize, inLane: isBackgroundLane },
             entities: ENTITIES,
           }),
         ),

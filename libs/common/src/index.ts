@@ -21,3 +21,4 @@ export * from './validation/api-date-time';
 export * from './context/client-address';
 export * from './context/anonymous-rate-limit';
 export * from './http/page-query.dto';
+export * from './database/background-lane';

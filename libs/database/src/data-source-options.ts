@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { DataSourceOptions, MixedList } from 'typeorm';
+import { Pool } from 'pg';
+import { DataSource, DataSourceOptions, MixedList } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
+import { lanedPg, LaneTest } from './laned-pool';
 import { MIGRATIONS } from './migrations';
 import { PG_TYPES } from './timestamptz';
 
@@ -11,6 +13,11 @@ export interface DatabaseSettings {
   dataDir: string;
   migrationsRun: boolean;
   poolSize: number;
+  /**
+   * Background work (the engine, jobs) in a pool of its own beside `poolSize` (see LanedPool):
+   * its size, and how to tell background work (@app/common's isBackgroundLane). Without it, one pool.
+   */
+  background?: { poolSize: number; inLane: LaneTest };
   /**
    * The entity classes. The app owns the list (apps/api/src/entities.ts): a library cannot
    * import the modules that own the tables. Without it, repositories cannot run.
@@ -34,6 +41,7 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       ...common,
       url: settings.databaseUrl,
       poolSize: settings.poolSize,
+      ...(settings.background ? { driver: lanedPg(settings.background.poolSize, settings.background.inLane) } : {}),
       // Fail fast when the server is gone, so clients get a 503 instead of a hung request.
       // PG_TYPES: timestamptz read by position (see timestamptz.ts), the rest as pg does.
       extra: { connectionTimeoutMillis: 5000, max: settings.poolSize, types: PG_TYPES },
@@ -42,4 +50,9 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
   const dataDir = join(settings.dataDir, 'pglite');
   mkdirSync(dataDir, { recursive: true });
   return { ...common, driver: new PGliteDriver({ dataDir }).driver };
+}
+
+/** The embedded database (PGlite): one process, one connection, no `pg` pool. */
+export function isEmbeddedDatabase(dataSource: DataSource): boolean {
+  return !((dataSource.driver as { master?: unknown }).master instanceof Pool);
 }

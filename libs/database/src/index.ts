@@ -5,3 +5,4 @@ export * from './verification-schedule';
 export * from './select-columns';
 export * from './compiled-read';
 export * from './timestamptz';
+export * from './laned-pool';

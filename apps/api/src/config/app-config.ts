@@ -18,6 +18,7 @@ export interface AppConfig {
   dataDir: string;
   migrationsRun: boolean;
   dbPoolSize: number;
+  dbBackgroundPoolSize: number;
   redisUrl?: string;
   jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   /** Raw keyring text, parsed by the credential cipher: "1:<base64>,2:<base64>". */
@@ -193,6 +194,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     dataDir,
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 500),
+    dbBackgroundPoolSize: int(env, 'DB_BACKGROUND_POOL_SIZE', 10, 1, 500),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     jwt: {
       secret: jwtSecret,

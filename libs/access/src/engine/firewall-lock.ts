@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { isEmbeddedDatabase } from '@app/database';
 import type { CredentialSecret, ResourceTarget } from '@app/providers';
 
 /** How often a route's lock is tried again while another edit holds it. */
@@ -21,7 +22,7 @@ export class FirewallLock {
   constructor(private readonly dataSource: DataSource) {}
 
   async around<T>(secret: CredentialSecret, target: ResourceTarget, work: () => Promise<T>): Promise<T> {
-    if (secret.provider !== 'APISIX' || 'driver' in this.dataSource.options) {
+    if (secret.provider !== 'APISIX' || isEmbeddedDatabase(this.dataSource)) {
       return work();
     }
     const key = `apisix|${secret.data.adminUrl.replace(/\/+$/, '')}|${target.resourceIdentifier}`;

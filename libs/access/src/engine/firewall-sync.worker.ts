@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { DueWorkJob } from '@app/common';
+import { DueWorkJob, inBackgroundLane } from '@app/common';
 import { CREDENTIAL_ACCESS, CredentialAccess } from '@app/resources';
 import { CloudProviderAdapter, CredentialSecret, isTransientFailure, ProviderOutcome, ProviderRegistry } from '@app/providers';
 import { ACCESS_SETTINGS, AccessSettings, retryDelayMs } from './access-settings';
@@ -71,9 +71,11 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
 
   /** One round now, whatever JOBS_ENABLED says (tests drive the engine this way). Returns the firewalls it worked. */
   async runOnce(): Promise<number> {
-    const claims = await this.claim(MAX_BATCH);
-    await Promise.all(claims.map((claim) => this.cls.run({ ifNested: 'override' }, () => this.sync(claim))));
-    return claims.length;
+    return inBackgroundLane(async () => {
+      const claims = await this.claim(MAX_BATCH);
+      await Promise.all(claims.map((claim) => this.cls.run({ ifNested: 'override' }, () => this.sync(claim))));
+      return claims.length;
+    });
   }
 
   private claim(limit: number): Promise<ClaimedFirewall[]> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { DueWorkJob } from '@app/common';
+import { DueWorkJob, inBackgroundLane } from '@app/common';
 import { TxHost } from '@app/database';
 import { ACCESS_SETTINGS, AccessSettings } from './access-settings';
 import { SessionLifecycle } from './session-lifecycle';
@@ -55,6 +55,10 @@ export class SessionExpiryJob implements OnApplicationBootstrap, OnApplicationSh
 
   /** One round now, whatever JOBS_ENABLED says (tests). Returns how many sessions it ended. */
   runOnce(): Promise<number> {
+    return inBackgroundLane(() => this.runRound());
+  }
+
+  private runRound(): Promise<number> {
     return this.cls.run({ ifNested: 'override' }, async () => {
       let ended = 0;
       for (const group of inGroups(await this.claim(BATCH))) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { Poller } from '@app/common';
+import { inBackgroundLane, Poller } from '@app/common';
 import { TxHost } from '@app/database';
 import { ACCESS_SETTINGS, AccessSettings } from './access-settings';
 import { SessionState } from './session-state';
@@ -49,7 +49,9 @@ export class SessionSettleSweep implements OnApplicationBootstrap, OnApplication
 
   /** One sweep now, whatever JOBS_ENABLED says (tests). Returns how many sessions changed status. */
   runOnce(graceSeconds = GRACE_SECONDS): Promise<number> {
-    return this.cls.run({ ifNested: 'override' }, async () => this.settle(await this.sessions.stragglers(BATCH, graceSeconds)));
+    return inBackgroundLane(() =>
+      this.cls.run({ ifNested: 'override' }, async () => this.settle(await this.sessions.stragglers(BATCH, graceSeconds))),
+    );
   }
 
   private async settle(ids: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClsService } from 'nestjs-cls';
+import { isBackgroundLane } from '../database/background-lane';
 import { DueWorkJob } from './due-work.job';
 
 /** Items due in a list; `claim` takes from its head, as a SKIP LOCKED claim takes due rows. */
@@ -122,5 +123,30 @@ describe('DueWorkJob', () => {
     await runUntil(job({ claim, process: work.process, refill: true }), () => work.started.size === 4 && calls >= 2);
     expect(work.started.size).toBe(4);
     expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it('claims and items run in the background lane (their own database connections), also when a request nudges the job', async () => {
+    const lanes: string[] = [];
+    const items = backlog(2);
+    const claim = (limit: number) => {
+      lanes.push(`claim ${isBackgroundLane()}`);
+      return items.claim(limit);
+    };
+    const process = async (item: number) => {
+      lanes.push(`item ${item} ${isBackgroundLane()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const subject = job({ claim, process, refill: true });
+    subject.start();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    items.due.push(7);
+    expect(isBackgroundLane()).toBe(false); // the nudge comes from outside the lane, as a request's commit does
+    subject.nudge();
+    const deadline = Date.now() + 5_000;
+    while (!lanes.includes('item 7 true') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await subject.stop();
+    expect(lanes.length).toBeGreaterThanOrEqual(5);
+    expect(lanes.filter((entry) => entry.endsWith('false'))).toEqual([]);
+    expect(lanes).toContain('item 7 true');
   });
 });

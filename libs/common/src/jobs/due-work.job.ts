@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
+import { inBackgroundLane } from '../database/background-lane';
 import { Poller } from './poller';
 
 const STOP_GRACE_MS = 2_000;
@@ -136,7 +137,7 @@ export class DueWorkJob<T> {
         }
       };
       // A nudge comes from a request's transaction ending: its claim runs in an empty context of its own.
-      this.pump = () => this.options.cls.run(FRESH_CONTEXT, pump);
+      this.pump = () => inBackgroundLane(() => this.options.cls.run(FRESH_CONTEXT, pump));
       pump();
     });
   }

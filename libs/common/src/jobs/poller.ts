@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { inBackgroundLane } from '../database/background-lane';
 
 export interface PollerOptions {
   name: string;
@@ -58,7 +59,7 @@ export class Poller {
     let more = false;
     this.running = (async () => {
       try {
-        more = await this.options.work();
+        more = await inBackgroundLane(() => this.options.work());
       } catch (error) {
         this.logger.warn(`round failed: ${(error as Error).message}`);
       }
