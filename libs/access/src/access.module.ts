@@ -11,6 +11,7 @@ import { GrantLedger } from './engine/grant-ledger';
 import { EngineResourceUsage } from './engine/resource-usage';
 import { SessionExpiryJob } from './engine/session-expiry.job';
 import { SessionSettleSweep } from './engine/session-settle.sweep';
+import { SessionSettler } from './engine/session-settler';
 import { SessionLifecycle } from './engine/session-lifecycle';
 import { SessionRemovalHook } from './engine/session-removal.hook';
 import { SessionState } from './engine/session-state';
@@ -39,6 +40,7 @@ export class AccessModule {
         WorkSchedule,
         GrantLedger,
         SessionState,
+        SessionSettler,
         SessionLifecycle,
         FirewallSyncRepository,
         FirewallOutcomeRecorder,

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { GrantLedger } from './grant-ledger';
-import { SessionState } from './session-state';
+import { SessionSettler } from './session-settler';
 import { rows } from './sql';
 
 export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
 
 /**
  * Writes what a provider call did: the grants' states and their holders' view of them, in one
- * statement under the grants' locks; then the statuses of the sessions that may have changed. Every update is conditional
+ * statement under the grants' locks; then (SessionSettler) the statuses of the sessions that may have changed. Every update is conditional
  * on the state the call started from, so a stop that arrived meanwhile is never overwritten.
  */
 @Injectable()
@@ -16,7 +16,7 @@ export class FirewallOutcomeRecorder {
   constructor(
     private readonly txHost: TxHost,
     private readonly ledger: GrantLedger,
-    private readonly sessions: SessionState,
+    private readonly settler: SessionSettler,
   ) {}
 
   async applied(grantIds: string[], result: CallResult): Promise<void> {
@@ -24,7 +24,7 @@ export class FirewallOutcomeRecorder {
       return;
     }
     if (result.ok) {
-      await this.settle(
+      this.settle(
         await this.sessionIds(
           `WITH done AS (
              UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
@@ -46,7 +46,7 @@ export class FirewallOutcomeRecorder {
     } else {
       // Given up: the holders see FAILED and let go. A call that may have reached the provider
       // (it timed out) is followed by a removal, so nothing is left open by a late success.
-      await this.settle(
+      this.settle(
         await this.sessionIds(
           `WITH failed AS (
              UPDATE access_grants SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
@@ -68,7 +68,7 @@ export class FirewallOutcomeRecorder {
     }
     if (result.ok) {
       // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
-      await this.settle(
+      this.settle(
         await this.sessionIds(
           `WITH done AS (
              UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
@@ -91,16 +91,13 @@ export class FirewallOutcomeRecorder {
   }
 
   /**
-   * After the outcome has committed: only sessions whose rules are all decided can change status,
-   * and those are settled under their lock. A session whose other rules another call is still
-   * writing is settled by that call, which commits after this one and so sees both. (If an
-   * instance dies in between, SessionSettleSweep settles the session.)
+   * After the outcome has committed, by the settler (in batches, off the firewall's time): only
+   * sessions whose rules are all decided can change status, and those are settled under their
+   * lock. A session whose other rules another call is still writing is settled after that call,
+   * which commits after this one, so one of the two settles sees both.
    */
-  private async settle(sessionIds: string[]): Promise<void> {
-    const decided = await this.sessions.decided(sessionIds);
-    if (decided.length > 0) {
-      await this.txHost.withTransaction(() => this.sessions.settle(decided));
-    }
+  private settle(sessionIds: string[]): void {
+    this.settler.settleSoon(sessionIds);
   }
 
   /** The sessions whose rules the statement changed. */

@@ -8,6 +8,7 @@ import { FirewallOutcomeRecorder } from './firewall-outcome.recorder';
 import { FirewallLock } from './firewall-lock';
 import { FirewallCall, FirewallReconciler } from './firewall-reconciler';
 import { ClaimedFirewall, FirewallSyncRepository, GrantWork } from './firewall-sync.repository';
+import { SessionSettler } from './session-settler';
 import { WorkSchedule } from './work-schedule';
 
 /** Firewalls claimed per round, at most: no more than are worked at once, so no claim waits long under its lease. */
@@ -39,6 +40,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     private readonly recorder: FirewallOutcomeRecorder,
     private readonly reconciler: FirewallReconciler,
     private readonly lock: FirewallLock,
+    private readonly settler: SessionSettler,
     private readonly providers: ProviderRegistry,
     schedule: WorkSchedule,
     private readonly cls: ClsService,
@@ -74,6 +76,8 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     return inBackgroundLane(async () => {
       const claims = await this.claim(MAX_BATCH);
       await Promise.all(claims.map((claim) => this.cls.run({ ifNested: 'override' }, () => this.sync(claim))));
+      // The sessions these outcomes decided have their status when this returns.
+      await this.settler.idle();
       return claims.length;
     });
   }

@@ -40,23 +40,24 @@ export function nextSessionStatus(current: SessionStatus, endedReason: string | 
 const MAY_CHANGE = `s.status IN ('PENDING', 'ACTIVE', 'PARTIAL', 'EXPIRING') AND NOT EXISTS (
   SELECT 1 FROM session_rules r WHERE r.session_id = s.id AND (r.status = 'PENDING' OR (s.status = 'EXPIRING' AND r.status IN ('REMOVING', 'APPLIED'))))`;
 
+/**
+ * `nextSessionStatus` in SQL, over a session row `s` and its rules' counts `c` (columns pending,
+ * applied, failed, removing; null when the session has no rule). A test holds the two equal for
+ * every status and every mix of rules.
+ */
+const NEXT_STATUS = `CASE
+  WHEN s.status = 'EXPIRING' THEN CASE
+    WHEN coalesce(c.removing, 0) > 0 OR coalesce(c.pending, 0) > 0 OR coalesce(c.applied, 0) > 0 THEN s.status
+    WHEN s.ended_reason = 'EXPIRED' THEN 'EXPIRED' ELSE 'CANCELLED' END
+  WHEN s.status NOT IN ('PENDING', 'ACTIVE', 'PARTIAL') THEN s.status
+  WHEN coalesce(c.pending, 0) > 0 THEN s.status
+  WHEN coalesce(c.failed, 0) = 0 AND coalesce(c.applied, 0) > 0 THEN 'ACTIVE'
+  WHEN coalesce(c.applied, 0) = 0 THEN 'FAILED'
+  ELSE 'PARTIAL' END`;
+
 @Injectable()
 export class SessionState {
   constructor(private readonly txHost: TxHost) {}
-
-  /**
-   * Of these sessions, the ones whose status may change now: every rule decided (none PENDING, and
-   * for an ending session none still on the provider). The rest cannot change until another rule does.
-   */
-  async decided(sessionIds: string[]): Promise<string[]> {
-    if (sessionIds.length === 0) {
-      return [];
-    }
-    const found = await rows<{ id: string }>(this.txHost.tx, `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE}`, [
-      sessionIds,
-    ]);
-    return found.map((row) => row.id);
-  }
 
   /**
    * Sessions left PENDING or EXPIRING although every rule of theirs is decided, for at least
@@ -73,39 +74,35 @@ export class SessionState {
     return found.map((row) => row.id);
   }
 
-  /** Recomputes the sessions' statuses from their rules, in the caller's transaction; returns the ones that changed. */
+  /**
+   * Recomputes the statuses of those of these sessions whose rules are all decided (the rest cannot
+   * change until another rule does); returns the ones that changed. One statement, in the caller's
+   * transaction if there is one: the sessions are locked first, in id order (as everywhere).
+   *
+   * Call it after the rule changes it is to see have committed. Its rule counts are read as the
+   * statement starts, and a session row it waited for is seen as it is now, so a count can be older
+   * than the row: rules of a live session only ever leave PENDING, and those of an ending one only
+   * ever leave APPLIED and REMOVING, so an older count can only show a session less decided than it
+   * is, and leave it for the settle after the outcome still to come.
+   */
   async settle(sessionIds: Iterable<string>): Promise<Array<{ id: string; status: SessionStatus }>> {
-    const ids = [...new Set(sessionIds)].sort();
+    const ids = [...new Set(sessionIds)];
     if (ids.length === 0) {
       return [];
     }
-    const sessions: Array<{ id: string; status: SessionStatus; ended_reason: string | null }> = await this.txHost.tx.query(
-      `SELECT id, status, ended_reason FROM sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+    return rows<{ id: string; status: SessionStatus }>(
+      this.txHost.tx,
+      `WITH locked AS (
+         SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE),
+       counts AS (
+         SELECT session_id, count(*) FILTER (WHERE status = 'PENDING') AS pending, count(*) FILTER (WHERE status = 'APPLIED') AS applied,
+           count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) FILTER (WHERE status = 'REMOVING') AS removing
+         FROM session_rules WHERE session_id IN (SELECT id FROM locked) GROUP BY session_id)
+       UPDATE sessions s SET status = ${NEXT_STATUS}, ended_at = CASE WHEN ${NEXT_STATUS} = 'FAILED' THEN now() ELSE s.ended_at END
+       FROM locked l LEFT JOIN counts c ON c.session_id = l.id
+       WHERE s.id = l.id AND ${NEXT_STATUS} <> s.status
+       RETURNING s.id, s.status`,
       [ids],
     );
-    const counts: Array<{ session_id: string; status: keyof Counts; n: string }> = await this.txHost.tx.query(
-      `SELECT session_id, status, count(*) AS n FROM session_rules WHERE session_id = ANY($1) GROUP BY session_id, status`,
-      [ids],
-    );
-    const countsOf = new Map<string, Counts>();
-    for (const row of counts) {
-      const mine = countsOf.get(row.session_id) ?? {};
-      mine[row.status] = Number(row.n);
-      countsOf.set(row.session_id, mine);
-    }
-    const changed = sessions
-      .map((session) => ({
-        id: session.id,
-        status: nextSessionStatus(session.status, session.ended_reason, countsOf.get(session.id) ?? {}),
-      }))
-      .filter((next, i) => next.status !== sessions[i].status);
-    if (changed.length > 0) {
-      await this.txHost.tx.query(
-        `UPDATE sessions s SET status = t.status, ended_at = CASE WHEN t.status = 'FAILED' THEN now() ELSE s.ended_at END
-         FROM unnest($1::uuid[], $2::varchar[]) AS t(id, status) WHERE s.id = t.id`,
-        [changed.map((c) => c.id), changed.map((c) => c.status)],
-      );
-    }
-    return changed;
   }
 }

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { nextSessionStatus, SessionState } from '../../libs/access/src/engine/session-state';
+import { SessionSettler } from '../../libs/access/src/engine/session-settler';
+import type { SessionStatus } from '../../libs/access/src/entities/session.entity';
+import { EngineOrg, EngineTest, engineSuite } from './engine-harness';
+
+const RULE_STATUSES = ['PENDING', 'APPLIED', 'FAILED', 'REMOVING', 'REMOVED'] as const;
+type Counts = Partial<Record<(typeof RULE_STATUSES)[number], number>>;
+
+/** Every mix of rules: 0-2 of each status but REMOVED (0-1). */
+function everyMix(): Counts[] {
+  const mixes: Counts[] = [{}];
+  for (const status of RULE_STATUSES) {
+    const most = status === 'REMOVED' ? 1 : 2;
+    const next: Counts[] = [];
+    for (const mix of mixes) for (let n = 0; n <= most; n++) next.push(n === 0 ? mix : { ...mix, [status]: n });
+    mixes.splice(0, mixes.length, ...next);
+  }
+  return mixes;
+}
+
+describe('sessions engine: settling a session from its rules', () => {
+  let e: EngineTest;
+  let org: EngineOrg;
+  engineSuite({}, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
+  });
+
+  it('settle (one SQL statement) gives what nextSessionStatus gives, for every status and every mix of rules', async () => {
+    const starts: Array<{ status: SessionStatus; reason: string | null }> = [
+      { status: 'PENDING', reason: null },
+      { status: 'ACTIVE', reason: null },
+      { status: 'PARTIAL', reason: null },
+      { status: 'FAILED', reason: null },
+      { status: 'EXPIRING', reason: 'EXPIRED' },
+      { status: 'EXPIRING', reason: 'MANUAL' },
+      { status: 'EXPIRED', reason: 'EXPIRED' },
+      { status: 'CANCELLED', reason: 'ADMIN' },
+    ];
+    const cases = starts.flatMap((start) => everyMix().map((counts) => ({ id: randomUUID(), ...start, counts })));
+    const rules = cases.flatMap((c) =>
+      Object.entries(c.counts).flatMap(([status, n]) => Array.from({ length: n }, () => ({ session: c.id, status }))),
+    );
+    await e.t.db.query(
+      `INSERT INTO sessions (id, organization_id, user_id, user_email, ipv4_address, status, started_at, expires_at, ended_reason)
+       SELECT id, $2, $3, 'settle@example.test', '192.0.2.1', status, now(), now() + interval '1 hour', reason
+       FROM unnest($1::uuid[], $4::varchar[], $5::varchar[]) AS t(id, status, reason)`,
+      [cases.map((c) => c.id), org.id, randomUUID(), cases.map((c) => c.status), cases.map((c) => c.reason)],
+    );
+    await e.t.db.query(
+      `INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
+       SELECT $1, session, gen_random_uuid(), 'r', 4, '192.0.2.1', status FROM unnest($2::uuid[], $3::varchar[]) AS t(session, status)`,
+      [org.id, rules.map((r) => r.session), rules.map((r) => r.status)],
+    );
+
+    const changed = await e.t.app.get(SessionState).settle(cases.map((c) => c.id));
+
+    const { rows } = await e.t.db.query(`SELECT id, status, ended_at FROM sessions WHERE id = ANY($1)`, [cases.map((c) => c.id)]);
+    const found = new Map(rows.map((row) => [row.id as string, row]));
+    const wrong = cases
+      .map((c) => ({ ...c, expected: nextSessionStatus(c.status, c.reason, c.counts), got: found.get(c.id)!.status }))
+      .filter((c) => c.expected !== c.got);
+    expect(wrong).toEqual([]);
+    // It answers exactly the sessions it changed, and a session it failed ends then.
+    const expectedChanges = cases.filter((c) => nextSessionStatus(c.status, c.reason, c.counts) !== c.status);
+    expect(changed.map((c) => c.id).sort()).toEqual(expectedChanges.map((c) => c.id).sort());
+    expect(expectedChanges.length).toBeGreaterThan(100);
+    for (const c of expectedChanges.filter((x) => found.get(x.id)!.status === 'FAILED')) expect(found.get(c.id)!.ended_at).not.toBeNull();
+  });
+
+  it("the settler settles what it is handed, in batches, after the outcome's commit; idle() waits for it", async () => {
+    const ids = [randomUUID(), randomUUID()];
+    await e.t.db.query(
+      `INSERT INTO sessions (id, organization_id, user_id, user_email, ipv4_address, status, started_at, expires_at)
+       SELECT id, $2, $3, 'settler@example.test', '192.0.2.2', 'PENDING', now(), now() + interval '1 hour' FROM unnest($1::uuid[]) AS t(id)`,
+      [ids, org.id, randomUUID()],
+    );
+    await e.t.db.query(
+      `INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
+       VALUES ($1, $2, gen_random_uuid(), 'r', 4, '192.0.2.2', 'APPLIED'), ($1, $3, gen_random_uuid(), 'r', 4, '192.0.2.2', 'FAILED')`,
+      [org.id, ids[0], ids[1]],
+    );
+    const settler = e.t.app.get(SessionSettler);
+    settler.settleSoon([ids[0]]);
+    settler.settleSoon([ids[1], ids[0]]);
+    await settler.idle();
+    const { rows } = await e.t.db.query(`SELECT id, status FROM sessions WHERE id = ANY($1)`, [ids]);
+    expect(Object.fromEntries(rows.map((row) => [row.id, row.status]))).toEqual({ [ids[0]]: 'ACTIVE', [ids[1]]: 'FAILED' });
+  });
+});
