@@ -25,7 +25,10 @@ describe('roles: what a user may reach', () => {
     expect(response.status).toBe(200);
   };
 
-  it("resourceIdsForUser: the union over the user's roles, each resource once, sorted; nothing for others", async () => {
+  const resourceIdsForUser = async (organizationId: string, userId: string) =>
+    (await roles.accessForUser(organizationId, userId)).resourceIds;
+
+  it("accessForUser: the union over the user's roles, each resource once, sorted; nothing for others", async () => {
     const [r1, r2, r3, r4] = [await createResource(org), await createResource(org), await createResource(org), await createResource(org)];
     const dev = await createRole(org);
     const ops = await createRole(org);
@@ -41,28 +44,35 @@ describe('roles: what a user may reach', () => {
     await assign(org, ops.id, 'resources', r3.id);
     await assign(org, unrelated.id, 'resources', r4.id);
 
-    expect(await roles.resourceIdsForUser(org.id, user.id)).toEqual([r1.id, r2.id, r3.id].sort());
-    expect(await roles.resourceIdsForUser(org.id, bystander.id)).toEqual([r4.id]);
+    expect(await resourceIdsForUser(org.id, user.id)).toEqual([r1.id, r2.id, r3.id].sort());
+    expect(await resourceIdsForUser(org.id, bystander.id)).toEqual([r4.id]);
     // Scoped by organization: the right user under another organization's id reaches nothing.
-    expect(await roles.resourceIdsForUser(other.id, user.id)).toEqual([]);
+    expect(await resourceIdsForUser(other.id, user.id)).toEqual([]);
 
     // Unassigning, deleting a resource and deleting a role all narrow it at once.
     expect((await org.admin.delete(`/roles/${dev.id}/resources/${r1.id}`)).status).toBe(204);
     expect((await org.admin.delete(`/resources/${r3.id}`)).status).toBe(204);
-    expect(await roles.resourceIdsForUser(org.id, user.id)).toEqual([r2.id]);
+    expect(await resourceIdsForUser(org.id, user.id)).toEqual([r2.id]);
     expect((await org.admin.delete(`/roles/${ops.id}`)).status).toBe(204);
-    expect(await roles.resourceIdsForUser(org.id, user.id)).toEqual([r2.id]);
+    expect(await resourceIdsForUser(org.id, user.id)).toEqual([r2.id]);
     expect((await org.admin.delete(`/roles/${dev.id}/users/${user.id}`)).status).toBe(204);
-    expect(await roles.resourceIdsForUser(org.id, user.id)).toEqual([]);
+    expect(await resourceIdsForUser(org.id, user.id)).toEqual([]);
   });
 
-  it("maxSessionHoursForUser: the smallest cap among the user's roles; roles without a cap do not count", async () => {
+  /** The cap as extend reads it (maxSessionHoursForUser), checked against what a start reads (accessForUser). */
+  const capOf = async (organizationId: string, userId: string) => {
+    const cap = await roles.maxSessionHoursForUser(organizationId, userId);
+    expect((await roles.accessForUser(organizationId, userId)).maxSessionHours).toBe(cap);
+    return cap;
+  };
+
+  it("maxSessionHoursForUser and accessForUser: the smallest cap among the user's roles; roles without a cap do not count", async () => {
     const user = await insertUser(t, org.id);
-    expect(await roles.maxSessionHoursForUser(org.id, user.id)).toBeNull(); // in no role
+    expect(await capOf(org.id, user.id)).toBeNull(); // in no role
 
     const uncapped = await createRole(org);
     await assign(org, uncapped.id, 'users', user.id);
-    expect(await roles.maxSessionHoursForUser(org.id, user.id)).toBeNull(); // only roles without a cap
+    expect(await capOf(org.id, user.id)).toBeNull(); // only roles without a cap
 
     const twelve = await createRole(org, { maxSessionDurationHours: 12 });
     const four = await createRole(org, { maxSessionDurationHours: 4 });
@@ -70,15 +80,15 @@ describe('roles: what a user may reach', () => {
     await assign(org, twelve.id, 'users', user.id);
     await assign(org, four.id, 'users', user.id);
     expect(notMine.maxSessionDurationHours).toBe(1);
-    expect(await roles.maxSessionHoursForUser(org.id, user.id)).toBe(4);
-    expect(await roles.maxSessionHoursForUser(other.id, user.id)).toBeNull();
+    expect(await capOf(org.id, user.id)).toBe(4);
+    expect(await capOf(other.id, user.id)).toBeNull();
 
     // A PATCH applies at once; clearing a cap falls back to the next smallest.
     expect((await org.admin.patch(`/roles/${four.id}`, { maxSessionDurationHours: 2 })).status).toBe(200);
-    expect(await roles.maxSessionHoursForUser(org.id, user.id)).toBe(2);
+    expect(await capOf(org.id, user.id)).toBe(2);
     expect((await org.admin.patch(`/roles/${four.id}`, { maxSessionDurationHours: null })).status).toBe(200);
-    expect(await roles.maxSessionHoursForUser(org.id, user.id)).toBe(12);
+    expect(await capOf(org.id, user.id)).toBe(12);
     expect((await org.admin.delete(`/roles/${twelve.id}`)).status).toBe(204);
-    expect(await roles.maxSessionHoursForUser(org.id, user.id)).toBeNull();
+    expect(await capOf(org.id, user.id)).toBeNull();
   });
 });

@@ -52,7 +52,9 @@ export class SessionsService {
         throw new UnauthorizedError();
       }
       const isAdmin = principal.role === 'ORG_ADMIN';
-      const cap = await this.durationCap(principal);
+      // An admin reaches every resource, for as long as the global cap allows; a member what their roles give.
+      const access = isAdmin ? null : await this.roles.accessForUser(organizationId, userId);
+      const cap = Math.min(this.settings.maxHours, access?.maxSessionHours ?? Infinity);
       const durationHours = dto.durationHours ?? Math.min(this.settings.defaultHours, cap);
       if (durationHours > cap) {
         throw DurationExceedsLimitError.forStart(cap);
@@ -60,7 +62,7 @@ export class SessionsService {
       if (this.settings.maxConcurrent > 0 && (await this.repository.countLive(organizationId, userId)) >= this.settings.maxConcurrent) {
         throw new SessionLimitReachedError(this.settings.maxConcurrent);
       }
-      const reachable = isAdmin ? null : await this.roles.resourceIdsForUser(organizationId, userId);
+      const reachable = access?.resourceIds ?? null;
       if (requested && reachable) {
         const outside = requested.find((id) => !reachable.includes(id));
         if (outside) {

@@ -61,23 +61,24 @@ export class GrantLedger {
     const sorted = [...holds].sort((a, b) => compare(a.resourceId, b.resourceId) || compare(a.cidr, b.cidr));
     // One per (resource, CIDR), still in lock order: holders sharing a grant in one call create and lock it once.
     const perGrant = [...new Map(sorted.map((hold) => [grantKey(hold), hold])).values()];
-    await this.query(
-      `INSERT INTO access_grants (organization_id, resource_id, cidr, status, description, pending_since, next_attempt_at)
-       SELECT org, resource, cidr, 'PENDING', description, now(), now()
-       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[]) WITH ORDINALITY AS t(org, resource, cidr, description, n)
-       ORDER BY n
-       ON CONFLICT (resource_id, cidr) DO NOTHING`,
-      [
-        perGrant.map((hold) => hold.organizationId),
-        perGrant.map((hold) => hold.resourceId),
-        perGrant.map((hold) => hold.cidr),
-        perGrant.map((hold) => hold.description),
-      ],
+    // Created, or locked when it exists, in one statement, in lock order. DO UPDATE (a no-op) is what
+    // locks an existing grant, and answers its newest version once any transaction holding it has ended.
+    const grants = toLocked(
+      await this.query(
+        `INSERT INTO access_grants (organization_id, resource_id, cidr, status, description, pending_since, next_attempt_at)
+         SELECT org, resource, cidr, 'PENDING', description, now(), now()
+         FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[]) WITH ORDINALITY AS t(org, resource, cidr, description, n)
+         ORDER BY n
+         ON CONFLICT (resource_id, cidr) DO UPDATE SET status = access_grants.status
+         RETURNING ${LOCKED_COLUMNS}`,
+        [
+          perGrant.map((hold) => hold.organizationId),
+          perGrant.map((hold) => hold.resourceId),
+          perGrant.map((hold) => hold.cidr),
+          perGrant.map((hold) => hold.description),
+        ],
+      ),
     );
-    const grants = await this.lockGrants(`(resource_id, cidr) IN (SELECT * FROM unnest($1::uuid[], $2::varchar[]))`, [
-      perGrant.map((hold) => hold.resourceId),
-      perGrant.map((hold) => hold.cidr),
-    ]);
     const grantOf = new Map(grants.map((grant) => [grantKey(grant), grant]));
     // Removed, failed, or on its way out with no holder left: applied again for the new holder.
     const reopened = grants.filter((grant) => grant.status !== 'APPLIED' && grant.status !== 'PENDING');
@@ -206,31 +207,39 @@ export class GrantLedger {
 
   /** Locks grants in the engine's one order. */
   async lockGrants(where: string, parameters: unknown[]): Promise<LockedGrant[]> {
-    const rows: Array<{
-      id: string;
-      organization_id: string;
-      resource_id: string;
-      cidr: string;
-      status: RuleStatus;
-      apply_started_at: Date | null;
-    }> = await this.query(
-      `SELECT id, organization_id, resource_id, cidr, status, apply_started_at FROM access_grants WHERE ${where}
-         ORDER BY resource_id, cidr COLLATE "C" FOR UPDATE`,
-      parameters,
+    return toLocked(
+      await this.query(
+        `SELECT ${LOCKED_COLUMNS} FROM access_grants WHERE ${where} ORDER BY resource_id, cidr COLLATE "C" FOR UPDATE`,
+        parameters,
+      ),
     );
-    return rows.map((row) => ({
-      id: row.id,
-      organizationId: row.organization_id,
-      resourceId: row.resource_id,
-      cidr: row.cidr,
-      status: row.status,
-      applyStartedAt: row.apply_started_at,
-    }));
   }
 
   private query<T = any>(sql: string, parameters: unknown[]): Promise<T> {
     return this.txHost.tx.query(sql, parameters) as Promise<T>;
   }
+}
+
+const LOCKED_COLUMNS = 'id, organization_id, resource_id, cidr, status, apply_started_at';
+
+function toLocked(
+  found: Array<{
+    id: string;
+    organization_id: string;
+    resource_id: string;
+    cidr: string;
+    status: RuleStatus;
+    apply_started_at: Date | null;
+  }>,
+): LockedGrant[] {
+  return found.map((row) => ({
+    id: row.id,
+    organizationId: row.organization_id,
+    resourceId: row.resource_id,
+    cidr: row.cidr,
+    status: row.status,
+    applyStartedAt: row.apply_started_at,
+  }));
 }
 
 function grantKey(grant: { resourceId: string; cidr: string }): string {

@@ -56,10 +56,34 @@ export class SessionLifecycle {
    * session and its rules as written, so that the caller can answer without reading them again.
    */
   async open(input: OpenSession): Promise<OpenedSession> {
-    const [created] = await rows<{ id: string; created_at: Date }>(
+    const addresses = [
+      ...(input.ipv4Address ? [{ version: 4, address: input.ipv4Address, cidr: `${input.ipv4Address}/32` }] : []),
+      ...(input.ipv6Address ? [{ version: 6, address: input.ipv6Address, cidr: `${input.ipv6Address}/128` }] : []),
+    ];
+    const wanted = input.resources.flatMap((resource) => addresses.map((address) => ({ resource, address })));
+    // The session and its rules in one statement; the rules ordered as every read of a session
+    // orders them (by the database's collation), for the answer.
+    const written = await rows<{
+      session_id: string;
+      session_created_at: Date;
+      id: string | null;
+      resource_id: string;
+      resource_name: string;
+      ip_version: number;
+      ip_address: string;
+      created_at: Date;
+    }>(
       this.txHost.tx,
-      `INSERT INTO sessions (organization_id, user_id, user_name, user_email, ipv4_address, ipv6_address, status, started_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8) RETURNING id, created_at`,
+      `WITH session AS (
+         INSERT INTO sessions (organization_id, user_id, user_name, user_email, ipv4_address, ipv6_address, status, started_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8) RETURNING id, created_at),
+       inserted AS (
+         INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
+         SELECT $1, session.id, t.resource_id, t.resource_name, t.ip_version, t.ip_address, 'PENDING'
+         FROM session, unnest($9::uuid[], $10::varchar[], $11::smallint[], $12::varchar[]) AS t(resource_id, resource_name, ip_version, ip_address)
+         RETURNING id, resource_id, resource_name, ip_version, ip_address, created_at)
+       SELECT s.id AS session_id, s.created_at AS session_created_at, i.* FROM session s LEFT JOIN inserted i ON true
+       ORDER BY i.resource_name, i.ip_version`,
       [
         input.organizationId,
         input.userId,
@@ -69,38 +93,14 @@ export class SessionLifecycle {
         input.ipv6Address,
         input.startedAt,
         input.expiresAt,
-      ],
-    );
-    const addresses = [
-      ...(input.ipv4Address ? [{ version: 4, address: input.ipv4Address, cidr: `${input.ipv4Address}/32` }] : []),
-      ...(input.ipv6Address ? [{ version: 6, address: input.ipv6Address, cidr: `${input.ipv6Address}/128` }] : []),
-    ];
-    const wanted = input.resources.flatMap((resource) => addresses.map((address) => ({ resource, address })));
-    // Ordered as every read of a session orders its rules (by the database's collation), for the answer.
-    const inserted = await rows<{
-      id: string;
-      resource_id: string;
-      resource_name: string;
-      ip_version: number;
-      ip_address: string;
-      created_at: Date;
-    }>(
-      this.txHost.tx,
-      `WITH inserted AS (
-         INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
-         SELECT $1, $2, resource_id, resource_name, ip_version, ip_address, 'PENDING'
-         FROM unnest($3::uuid[], $4::varchar[], $5::smallint[], $6::varchar[]) AS t(resource_id, resource_name, ip_version, ip_address)
-         RETURNING id, resource_id, resource_name, ip_version, ip_address, created_at)
-       SELECT * FROM inserted ORDER BY resource_name, ip_version`,
-      [
-        input.organizationId,
-        created.id,
         wanted.map((w) => w.resource.resourceId),
         wanted.map((w) => w.resource.resourceName),
         wanted.map((w) => w.address.version),
         wanted.map((w) => w.address.address),
       ],
     );
+    const created = { id: written[0].session_id, created_at: written[0].session_created_at };
+    const inserted = written.filter((rule): rule is typeof rule & { id: string } => rule.id !== null);
     const held = await this.ledger.hold(
       'SESSION',
       inserted.map((rule) => ({

@@ -190,17 +190,22 @@ export class RolesRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** For the sessions engine: every resource any of the user's roles gives, each once, in id order. */
-  async resourceIdsForUser(organizationId: string, userId: string): Promise<string[]> {
-    const rows = await this.roleUsers
-      .createQueryBuilder('ru')
-      .select('rr.resource_id', 'resource_id')
-      .distinct(true)
-      .innerJoin(RoleResource, 'rr', 'rr.role_id = ru.role_id AND rr.organization_id = ru.organization_id')
-      .where('ru.organizationId = :organizationId AND ru.userId = :userId', { organizationId, userId })
-      .orderBy('rr.resource_id')
-      .getRawMany<{ resource_id: string }>();
-    return rows.map((row) => row.resource_id);
+  /**
+   * For a session's start, in one statement: every resource any of the user's roles gives, each
+   * once, in id order; and the smallest maxSessionDurationHours among those roles (null when none
+   * sets one, or the user is in no role).
+   */
+  async accessForUser(organizationId: string, userId: string): Promise<{ resourceIds: string[]; maxSessionHours: number | null }> {
+    const [row]: Array<{ resource_ids: string[]; hours: number | null }> = await this.txHost.tx.query(
+      `SELECT ARRAY(SELECT DISTINCT rr.resource_id FROM role_users ru
+                    JOIN role_resources rr ON rr.role_id = ru.role_id AND rr.organization_id = ru.organization_id
+                    WHERE ru.organization_id = $1 AND ru.user_id = $2 ORDER BY rr.resource_id)::text[] AS resource_ids,
+              (SELECT min(r.max_session_duration_hours) FROM role_users ru
+                    JOIN roles r ON r.id = ru.role_id AND r.organization_id = ru.organization_id
+                    WHERE ru.organization_id = $1 AND ru.user_id = $2) AS hours`,
+      [organizationId, userId],
+    );
+    return { resourceIds: row.resource_ids, maxSessionHours: row.hours };
   }
 
   /**
