@@ -51,7 +51,7 @@ async function engineOnly(startedAt, options) {
 /** The result without the raw samples (thousands of numbers), with the answers counted by route and status. */
 function engineJson(engine) {
   if (!engine) return null;
-  const { tally, toActive, postMs, stopAnswerMs, stopLag, expiryLag, expiryNoticed, ...rest } = engine;
+  const { tally, toActive, toApplied, postMs, stopAnswerMs, stopLag, expiryLag, expiryNoticed, ...rest } = engine;
   return { ...rest, answers: Object.fromEntries(tally.sorted()), serverErrors: tally.serverErrors };
 }
 

@@ -52,6 +52,7 @@ function judgeEngine(raw) {
       sessionsPerSecond: sessions.started / sessions.startSeconds,
       post: spread(raw.postMs),
       toActive,
+      toApplied: spread(raw.toApplied),
       stopAnswer: spread(raw.stopAnswerMs),
       stop,
       expiry,
@@ -91,8 +92,14 @@ function renderEngine(result) {
     [
       'POST /sessions -> ACTIVE',
       `p50 ${fmtMs(f.toActive.p50)}, p99 ${fmtMs(f.toActive.p99)}`,
-      `max ${fmtMs(f.toActive.max)}; client send time to the last rule's applied_at; ${sessions.notActive} not ACTIVE`,
+      `max ${fmtMs(f.toActive.max)}; client send time to the status ACTIVE, seen in SQL (polled every 25 ms); ${sessions.notActive} not ACTIVE`,
       verdict('p99 POST /sessions -> ACTIVE'),
+    ],
+    [
+      '  ... -> last rule applied',
+      `p50 ${fmtMs(f.toApplied.p50)}, p99 ${fmtMs(f.toApplied.p99)}`,
+      `max ${fmtMs(f.toApplied.max)}; client send time to the last rule's applied_at (the status follows it)`,
+      '',
     ],
     [
       'provider calls per rule applied',

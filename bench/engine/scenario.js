@@ -14,6 +14,7 @@ const { setupOrganization } = require('./org');
 const { checkInvariant, waitSettled } = require('./firewall');
 const { Tally, request, mapLimit, sleep } = require('./http');
 const { judgeEngine } = require('./engine-report');
+const { watchStatuses } = require('./status-watch');
 
 const num = (name, fallback) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 
@@ -32,6 +33,8 @@ function engineLayout(smoke) {
     pollSeconds: num('BENCH_ENGINE_POLL_SECONDS', 1),
     delayMs: num('BENCH_ENGINE_DELAY_MS', 50),
     poolSize: num('BENCH_ENGINE_POOL_SIZE', 15),
+    // DB_BACKGROUND_POOL_SIZE of the instances (the engine's connections); unset: the service's default.
+    backgroundPoolSize: num('BENCH_ENGINE_BACKGROUND_POOL_SIZE', 0),
     // ENGINE_CONCURRENCY of the instances; unset: the service's default.
     concurrency: num('BENCH_ENGINE_CONCURRENCY', 0),
     source: process.env.BENCH_ENGINE_SOURCE === '1',
@@ -99,6 +102,7 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
     JOBS_POLL_SECONDS: String(layout.pollSeconds),
     DB_POOL_SIZE: String(layout.poolSize),
     ...(layout.concurrency ? { ENGINE_CONCURRENCY: String(layout.concurrency) } : {}),
+    ...(layout.backgroundPoolSize ? { DB_BACKGROUND_POOL_SIZE: String(layout.backgroundPoolSize) } : {}),
   };
   log(`engine: database ${engineState.dbName}, fakes on ${fakes.aws} / ${fakes.apisix}, starting ${layout.instances} instance(s)`);
   engineState.instances = await startInstances({
@@ -126,18 +130,22 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
   const meter = cpuMeter(pids, engineState.dbName);
   const cpu0 = instances.map((i) => cpuSeconds(i.pid));
   const startedAt = Date.now();
+  const statuses = watchStatuses(pool);
   await mapLimit(org.members, org.members.length, async (member) => {
     const base = instances[member.index % instances.length].url;
     for (let s = 0; s < layout.sessionsPerMember; s++) {
       const ipv4Address = `10.${1 + Math.floor(member.index / 250)}.${member.index % 250}.${s + 1}`;
       const answer = await request(base, member.token, 'POST', '/sessions', { ipv4Address, durationHours: 1 }, { tally });
       started.push({ member, s, sentAt: answer.sentAt, ms: answer.ms, status: answer.status, id: answer.body?.id });
+      if (answer.status === 201) statuses.add(answer.body.id);
     }
   });
   const startSeconds = (Date.now() - startedAt) / 1000;
   const ok = started.filter((s) => s.status === 201);
   log(`engine: ${ok.length}/${started.length} sessions started in ${startSeconds.toFixed(1)} s`);
   const decidedMs = await waitFor(pool, `SELECT count(*)::int AS n FROM sessions WHERE status = 'PENDING'`, [], 180_000);
+  await sleep(100); // the watcher's last poll
+  await statuses.stop();
   const startCpu = meter();
   const cpuPerInstance = instances.map((i, k) => (cpu0[k] === null ? null : cpuSeconds(i.pid) - cpu0[k]));
   if (decidedMs === null) warnings.push('engine: sessions still PENDING 180 s after the last start');
@@ -145,7 +153,12 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
     pool,
     ok.map((s) => s.id),
   );
+  // ACTIVE as a client sees it (the status); and the last rule's applied_at, which comes just before.
   const toActive = ok.map((s) => {
+    const first = statuses.seen.get(s.id);
+    return first?.status === 'ACTIVE' && afterStart.get(s.id)?.status === 'ACTIVE' ? first.at - s.sentAt : null;
+  });
+  const toApplied = ok.map((s) => {
     const row = afterStart.get(s.id);
     return row && row.status === 'ACTIVE' && row.applied ? row.applied.getTime() - s.sentAt : null;
   });
@@ -207,6 +220,7 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
     sessions: { attempted: started.length, started: ok.length, notActive, startSeconds, decidedMs },
     postMs: started.map((s) => s.ms),
     toActive,
+    toApplied,
     stopAnswerMs: stops.map((s) => s.ms),
     stopLag,
     expiryLag,

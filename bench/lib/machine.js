@@ -44,14 +44,15 @@ function backendsOf(dbName) {
 function cpuMeter(pids, dbName) {
   try {
     const started = Date.now();
-    const backends = backendsOf(dbName);
-    const ours = () => [process.pid, ...pids(), ...backends].reduce((sum, pid) => sum + processTicks(pid), 0);
+    const backends0 = backendsOf(dbName);
+    const ours = (backends) => [process.pid, ...pids(), ...backends].reduce((sum, pid) => sum + processTicks(pid), 0);
     const machine0 = machineBusyTicks();
-    const ours0 = ours();
+    const ours0 = ours(backends0);
     return () => {
       const seconds = (Date.now() - started) / 1000;
       const machine = machineBusyTicks() - machine0;
-      const mine = ours() - ours0;
+      // Backends a pool opened meanwhile are ours too, with every tick of theirs in the window.
+      const mine = ours(new Set([...backends0, ...backendsOf(dbName)])) - ours0;
       // In cores: 1.0 = one core fully busy for the whole round.
       return {
         machineCores: machine / TICKS / seconds,
