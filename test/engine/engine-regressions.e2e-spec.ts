@@ -65,6 +65,30 @@ describe('sessions engine: soak findings', () => {
     expect(revokes.map((r) => [r.accessKeyId, r.status])).toEqual([[rotated.accessKeyId, 200]]);
   });
 
+  it('a firewall whose credential cannot be opened: its rules fail with PROVIDER_ERROR and nothing reaches the provider', async () => {
+    const keys = { accessKeyId: `AKIABROKEN${Date.now().toString().slice(-10)}`, secretAccessKey: 'broken-secret-0001' };
+    e.aws.state.addAccount(keys.accessKeyId, { secretAccessKey: keys.secretAccessKey, accountId: '123456789012' });
+    const credential = await org.admin.post('/credentials', {
+      name: `Broken ${Date.now()}`,
+      provider: 'AWS',
+      credentialType: 'ACCESS_KEY',
+      credentialData: keys,
+    });
+    expect(credential.status).toBe(201);
+    const sg = await securityGroup(e, org, { credentialId: credential.body.id });
+    // Sealed with a key this service no longer has (the tag no longer matches).
+    await e.t.db.query(`UPDATE credentials SET auth_tag = decode(repeat('00', 16), 'hex') WHERE id = $1`, [credential.body.id]);
+    const before = e.aws.state.requests.length;
+    const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.97', resourceIds: [sg.id] });
+    expect(started.status).toBe(201);
+    await drain(e);
+    const failed = await sessionOf(org.admin, started.body.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.resourceIps[0]).toMatchObject({ status: 'FAILED', errorMessage: 'The credential of this resource could not be used' });
+    expect(e.aws.state.requests.slice(before).filter((r) => r.accessKeyId === keys.accessKeyId)).toEqual([]);
+    expect(e.aws.state.group(REGION, sg.groupId)!.ingress).toEqual([]);
+  });
+
   it('a holder that takes a grant while its apply is out is applied with it, also when the outcome waits for that holder to commit', async () => {
     const sg = await securityGroup(e, org);
     const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.95', resourceIds: [sg.id] });

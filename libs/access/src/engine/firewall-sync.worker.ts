@@ -89,20 +89,28 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
   private async sync(claim: ClaimedFirewall): Promise<void> {
     const resource = claim.resource;
     let reconcileNext: Date | null = null;
-    const call: FirewallCall = (use) => this.withFirewall(claim, use);
     try {
       // A claim may have waited behind others of this instance: still ours?
       await this.keepLease(claim);
       if (claim.reconcile) {
-        reconcileNext = await this.reconciler.run(resource, claim, call);
+        reconcileNext = await this.reconciler.run(resource, claim, (use) => this.withFirewall(claim, use));
       }
-      const work = await this.repository.takeWork(resource.id);
-      if (work.remove.length > 0) {
-        await this.remove(claim, work.remove);
+      // The firewall's work and its credential are read side by side: two statements, one wait.
+      // (A reconcile's claim seldom has work: its credential is opened only if it does.)
+      const taking = this.repository.takeWork(resource.id);
+      taking.catch(() => undefined); // awaited below in every path; this only keeps it from counting as unhandled meanwhile
+      if (claim.reconcile && isEmpty(await taking)) {
+        return;
       }
-      if (work.apply.length > 0) {
-        await this.apply(claim, work.apply);
-      }
+      await this.withCredential(claim, async (call) => {
+        const work = await taking;
+        if (work.remove.length > 0) {
+          await this.remove(claim, work.remove, call);
+        }
+        if (work.apply.length > 0) {
+          await this.apply(claim, work.apply, call);
+        }
+      });
     } catch (error) {
       if (!(error instanceof LeaseLostError)) {
         throw error;
@@ -127,9 +135,9 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async apply(claim: ClaimedFirewall, grants: GrantWork[]): Promise<void> {
+  private async apply(claim: ClaimedFirewall, grants: GrantWork[], call: FirewallCall): Promise<void> {
     const resource = claim.resource;
-    const outcome = await this.withFirewall(claim, (adapter, secret) =>
+    const outcome = await call((adapter, secret) =>
       adapter.applyRules(
         secret,
         resource.target,
@@ -170,9 +178,9 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     await this.recorder.applied(giveUp, { ok: false, reason, retryAt: null, mayHaveApplied: true });
   }
 
-  private async remove(claim: ClaimedFirewall, grants: GrantWork[]): Promise<void> {
+  private async remove(claim: ClaimedFirewall, grants: GrantWork[], call: FirewallCall): Promise<void> {
     const resource = claim.resource;
-    const outcome = await this.withFirewall(claim, (adapter, secret) =>
+    const outcome = await call((adapter, secret) =>
       adapter.removeRules(
         secret,
         resource.target,
@@ -191,30 +199,53 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     await this.recorder.removed(ids, { ok: false, reason: outcome.reason, retryAt, mayHaveApplied: true });
   }
 
-  /** Opens the credential for one provider call, under the firewall's lock, with the lease kept. */
-  private async withFirewall<T>(
+  /** Opens the credential for one provider call (reconcile's), under the firewall's lock, with the lease kept. */
+  private withFirewall<T>(
     claim: ClaimedFirewall,
     use: (adapter: CloudProviderAdapter, secret: CredentialSecret) => Promise<T>,
   ): Promise<T | ProviderFailure> {
+    return this.withCredential(claim, (call) => call(use));
+  }
+
+  /**
+   * Opens the firewall's credential once for `work`, whose provider calls each run under the
+   * firewall's lock with the lease kept. A credential that cannot be opened (gone, or sealed with a
+   * key no longer configured) makes every call of `work` a permanent PROVIDER_ERROR, recorded like
+   * the provider's own; anything else `work` throws (the database) is not the credential's fault and
+   * ends the sync, whose work then falls due again.
+   */
+  private async withCredential<R>(claim: ClaimedFirewall, work: (call: FirewallCall) => Promise<R>): Promise<R> {
     const resource = claim.resource;
+    let opened = false;
     try {
-      return await this.credentials.withSecret(resource.organizationId, resource.credentialId, (secret) =>
-        this.lock.around(secret, resource.target, async () => {
-          // Right before the call: opening the credential and the route's lock may have waited.
-          await this.keepLease(claim);
-          const outcome = await use(this.providers.adapterFor(resource.provider), secret);
-          // And after it, for writing its outcome. Lost by now, nothing is at stake: those writes are conditional.
-          await this.keepLease(claim).catch(() => undefined);
-          return outcome;
-        }),
-      );
+      return await this.credentials.withSecret(resource.organizationId, resource.credentialId, (secret) => {
+        opened = true;
+        return work((use) => this.lockedCall(claim, secret, use));
+      });
     } catch (error) {
-      if (error instanceof LeaseLostError) {
+      if (opened || error instanceof LeaseLostError) {
         throw error;
       }
       this.logger.error(`resource ${resource.id}: could not open its credential: ${(error as Error).message}`);
-      return { ok: false, kind: 'PROVIDER_ERROR', reason: 'The credential of this resource could not be used' };
+      const unusable: ProviderFailure = { ok: false, kind: 'PROVIDER_ERROR', reason: 'The credential of this resource could not be used' };
+      return work(async () => unusable);
     }
+  }
+
+  private lockedCall<T>(
+    claim: ClaimedFirewall,
+    secret: CredentialSecret,
+    use: (adapter: CloudProviderAdapter, secret: CredentialSecret) => Promise<T>,
+  ): Promise<T> {
+    const resource = claim.resource;
+    return this.lock.around(secret, resource.target, async () => {
+      // Right before the call: opening the credential and the route's lock may have waited.
+      await this.keepLease(claim);
+      const outcome = await use(this.providers.adapterFor(resource.provider), secret);
+      // And after it, for writing its outcome. Lost by now, nothing is at stake: those writes are conditional.
+      await this.keepLease(claim).catch(() => undefined);
+      return outcome;
+    });
   }
 
   /** Due again soon (a retry): wake this instance then, rather than at the next poll. */
@@ -241,4 +272,8 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     );
     this.wakeTimer.unref();
   }
+}
+
+function isEmpty(work: { apply: GrantWork[]; remove: GrantWork[] }): boolean {
+  return work.apply.length === 0 && work.remove.length === 0;
 }
