@@ -35,6 +35,8 @@ function engineLayout(smoke) {
     poolSize: num('BENCH_ENGINE_POOL_SIZE', 15),
     // DB_BACKGROUND_POOL_SIZE of the instances (the engine's connections); unset: the service's default.
     backgroundPoolSize: num('BENCH_ENGINE_BACKGROUND_POOL_SIZE', 0),
+    // DB_PREPARED_STATEMENTS of the instances ('true' / 'false'); unset: the service's default.
+    preparedStatements: process.env.BENCH_ENGINE_PREPARED_STATEMENTS,
     // ENGINE_CONCURRENCY of the instances; unset: the service's default.
     concurrency: num('BENCH_ENGINE_CONCURRENCY', 0),
     source: process.env.BENCH_ENGINE_SOURCE === '1',
@@ -103,6 +105,7 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
     DB_POOL_SIZE: String(layout.poolSize),
     ...(layout.concurrency ? { ENGINE_CONCURRENCY: String(layout.concurrency) } : {}),
     ...(layout.backgroundPoolSize ? { DB_BACKGROUND_POOL_SIZE: String(layout.backgroundPoolSize) } : {}),
+    ...(layout.preparedStatements ? { DB_PREPARED_STATEMENTS: layout.preparedStatements } : {}),
   };
   log(`engine: database ${engineState.dbName}, fakes on ${fakes.aws} / ${fakes.apisix}, starting ${layout.instances} instance(s)`);
   engineState.instances = await startInstances({

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { inBackgroundLane, isBackgroundLane } from '@app/common';
-import { lanedPg } from '@app/database';
+import { lanedPg, prepared } from '@app/database';
 import { testDatabaseUrl } from '../harness/test-app';
 import { EngineOrg, EngineTest, engineSuite, REGION, securityGroup, sessionOf } from './engine-harness';
 
@@ -76,5 +76,24 @@ describe('LanedPool: a pool for requests and one for background work', () => {
     await plain.query('SELECT 1');
     await plain.end();
     expect((plain as unknown as { ended: boolean }).ended).toBe(true);
+  });
+
+  it('with prepared statements on, a statement marked prepared() is prepared once per connection; others, and pools with them off, are not', async () => {
+    const marked = prepared('SELECT $1::int + 1 AS next /* prepared-statements spec */');
+    const on = new (lanedPg(1, () => false, true).Pool)({ connectionString: testDatabaseUrl(), max: 1 });
+    const off = new (lanedPg(1, () => false, false).Pool)({ connectionString: testDatabaseUrl(), max: 1 });
+    const preparedOn = async (pool: Pick<typeof on, 'query'>) =>
+      (await pool.query(`SELECT statement FROM pg_prepared_statements`)).rows.map((row: { statement: string }) => row.statement);
+    try {
+      expect((await on.query(marked, [1])).rows).toEqual([{ next: 2 }]);
+      expect((await on.query(marked, [41])).rows).toEqual([{ next: 42 }]);
+      await on.query('SELECT $1::int AS unmarked', [1]);
+      expect(await preparedOn(on)).toEqual([marked]);
+      expect((await off.query(marked, [1])).rows).toEqual([{ next: 2 }]);
+      expect(await preparedOn(off)).toEqual([]);
+    } finally {
+      await on.end();
+      await off.end();
+    }
   });
 });

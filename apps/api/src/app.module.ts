@@ -79,6 +79,7 @@ export class AppModule {
             migrationsRun: config.migrationsRun && !config.databaseUrl,
             poolSize: config.dbPoolSize,
             background: { poolSize: config.dbBackgroundPoolSize, inLane: isBackgroundLane },
+            preparedStatements: config.dbPreparedStatements,
             entities: ENTITIES,
           }),
         ),

@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { prepared } from './prepared-statements';
 import { DataSource, EntityManager, ObjectLiteral, QueryFailedError, SelectQueryBuilder } from 'typeorm';
 
 /** Stands for a named parameter while the statement is compiled, so we learn which `$n` it became. */
@@ -78,7 +79,8 @@ export class CompiledRead<P extends Record<string, unknown>> {
       if (unused.length > 0) {
         throw new Error(`CompiledRead: parameter(s) ${unused.join(', ')} do not occur in: ${sql}`);
       }
-      compiled = { sql, values };
+      // Compiled once, run all the time: prepared on each connection.
+      compiled = { sql: prepared(sql), values };
       this.byDataSource.set(manager.dataSource, compiled);
     }
     return compiled;

@@ -18,6 +18,8 @@ export interface DatabaseSettings {
    * its size, and how to tell background work (@app/common's isBackgroundLane). Without it, one pool.
    */
   background?: { poolSize: number; inLane: LaneTest };
+  /** Statements marked with `prepared()` run as prepared statements (off behind a pooler that cannot keep them). */
+  preparedStatements?: boolean;
   /**
    * The entity classes. The app owns the list (apps/api/src/entities.ts): a library cannot
    * import the modules that own the tables. Without it, repositories cannot run.
@@ -41,7 +43,9 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       ...common,
       url: settings.databaseUrl,
       poolSize: settings.poolSize,
-      ...(settings.background ? { driver: lanedPg(settings.background.poolSize, settings.background.inLane) } : {}),
+      ...(settings.background
+        ? { driver: lanedPg(settings.background.poolSize, settings.background.inLane, settings.preparedStatements ?? false) }
+        : {}),
       // Fail fast when the server is gone, so clients get a 503 instead of a hung request.
       // PG_TYPES: timestamptz read by position (see timestamptz.ts), the rest as pg does.
       extra: { connectionTimeoutMillis: 5000, max: settings.poolSize, types: PG_TYPES },

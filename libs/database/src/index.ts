@@ -6,3 +6,4 @@ export * from './select-columns';
 export * from './compiled-read';
 export * from './timestamptz';
 export * from './laned-pool';
+export * from './prepared-statements';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { usePreparedStatements } from './prepared-statements';
 
 type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
 
@@ -16,11 +17,15 @@ export class LanedPool extends pg.Pool {
 
   private readonly inBackground: LaneTest;
 
-  constructor(config: pg.PoolConfig & { backgroundMax: number; inBackground: LaneTest }) {
-    const { backgroundMax, inBackground, ...shared } = config;
+  constructor(config: pg.PoolConfig & { backgroundMax: number; inBackground: LaneTest; preparedStatements?: boolean }) {
+    const { backgroundMax, inBackground, preparedStatements, ...shared } = config;
     super(shared);
     this.inBackground = inBackground;
     this.background = new pg.Pool({ ...shared, max: backgroundMax });
+    if (preparedStatements) {
+      this.on('connect', usePreparedStatements);
+      this.background.on('connect', usePreparedStatements);
+    }
     // The request pool's error handler (TypeORM's) hears the background pool's idle-client errors too.
     this.background.on('error', (error, client) => this.emit('error', error, client));
   }
@@ -47,12 +52,12 @@ export class LanedPool extends pg.Pool {
 }
 
 /** `pg` as TypeORM's postgres driver option, with LanedPool as its Pool. */
-export function lanedPg(backgroundMax: number, inBackground: LaneTest): typeof pg {
+export function lanedPg(backgroundMax: number, inBackground: LaneTest, preparedStatements = false): typeof pg {
   return {
     ...pg,
     Pool: class extends LanedPool {
       constructor(config: pg.PoolConfig) {
-        super({ ...config, backgroundMax, inBackground });
+        super({ ...config, backgroundMax, inBackground, preparedStatements });
       }
     },
   } as typeof pg;

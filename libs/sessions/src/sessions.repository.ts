@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { Session, SessionRule, SessionStatus } from '@app/access';
-import { TxHost } from '@app/database';
+import { prepared, TxHost } from '@app/database';
 
 export interface SessionWithRules {
   session: Session;
@@ -47,7 +47,7 @@ export class SessionsRepository {
    */
   async lockStartingUser(organizationId: string, userId: string): Promise<{ name: string | null; email: string } | undefined> {
     const [row]: Array<{ name: string | null; email: string }> = await this.txHost.tx.query(
-      `SELECT name, email FROM users WHERE organization_id = $1 AND id = $2 AND is_active FOR UPDATE`,
+      prepared(`SELECT name, email FROM users WHERE organization_id = $1 AND id = $2 AND is_active FOR UPDATE`),
       [organizationId, userId],
     );
     return row;
@@ -63,8 +63,8 @@ export class SessionsRepository {
    */
   async lockActiveResources(organizationId: string, ids: string[] | null): Promise<ReachableResource[]> {
     return this.txHost.tx.query(
-      `SELECT id, name FROM resources WHERE organization_id = $1 AND is_active ${ids ? 'AND id = ANY($2)' : ''}
-       ORDER BY id FOR SHARE`,
+      prepared(`SELECT id, name FROM resources WHERE organization_id = $1 AND is_active ${ids ? 'AND id = ANY($2)' : ''}
+       ORDER BY id FOR SHARE`),
       ids ? [organizationId, ids] : [organizationId],
     );
   }

@@ -19,6 +19,7 @@ export interface AppConfig {
   migrationsRun: boolean;
   dbPoolSize: number;
   dbBackgroundPoolSize: number;
+  dbPreparedStatements: boolean;
   redisUrl?: string;
   jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   /** Raw keyring text, parsed by the credential cipher: "1:<base64>,2:<base64>". */
@@ -195,6 +196,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 500),
     dbBackgroundPoolSize: int(env, 'DB_BACKGROUND_POOL_SIZE', 10, 1, 500),
+    dbPreparedStatements: bool(env, 'DB_PREPARED_STATEMENTS', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     jwt: {
       secret: jwtSecret,

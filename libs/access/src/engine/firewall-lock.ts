@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { isEmbeddedDatabase } from '@app/database';
+import { isEmbeddedDatabase, prepared } from '@app/database';
 import type { CredentialSecret, ResourceTarget } from '@app/providers';
 
 /** How often a route's lock is tried again while another edit holds it. */
@@ -30,14 +30,16 @@ export class FirewallLock {
       const runner = this.dataSource.createQueryRunner();
       await runner.connect();
       try {
-        const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [key])) as Array<{
+        const [{ locked }] = (await runner.query(prepared(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`), [
+          key,
+        ])) as Array<{
           locked: boolean;
         }>;
         if (locked) {
           try {
             return await work();
           } finally {
-            await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [key]);
+            await runner.query(prepared(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`), [key]);
           }
         }
       } finally {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TxHost } from '@app/database';
+import { prepared, TxHost } from '@app/database';
 import { AccessGrant, RuleStatus } from '../entities/access-grant.entity';
 import { SessionState } from './session-state';
 import { rows } from './sql';
@@ -216,7 +216,7 @@ export class GrantLedger {
   }
 
   private query<T = any>(sql: string, parameters: unknown[]): Promise<T> {
-    return this.txHost.tx.query(sql, parameters) as Promise<T>;
+    return this.txHost.tx.query(prepared(sql), parameters) as Promise<T>;
   }
 }
 

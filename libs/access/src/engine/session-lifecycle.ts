@@ -219,7 +219,8 @@ export class SessionLifecycle {
     const released = await this.ledger.releaseLocked('SESSION', stillHolding, grants);
     const removing = stillHolding.filter((rule) => released.get(rule.id) === 'REMOVING');
     // The rest of the sessions' live rules are done now, including those still waiting for their first call (never applied now).
-    await this.txHost.tx.query(
+    await rows(
+      this.txHost.tx,
       `UPDATE session_rules SET status = CASE WHEN id = ANY($2) THEN 'REMOVING' ELSE 'REMOVED' END,
          removed_at = CASE WHEN id = ANY($2) THEN NULL ELSE now() END
        WHERE session_id = ANY($1) AND (id = ANY($3) OR status = 'PENDING')`,
@@ -229,7 +230,8 @@ export class SessionLifecycle {
     const statuses = live.map((session) =>
       nextSessionStatus('EXPIRING', reason, { REMOVING: removing.filter((rule) => rule.session_id === session.id).length }),
     );
-    await this.txHost.tx.query(
+    await rows(
+      this.txHost.tx,
       `UPDATE sessions s SET status = t.status, ended_at = now(), ended_reason = $3
        FROM unnest($1::uuid[], $2::varchar[]) AS t(id, status) WHERE s.id = t.id`,
       [liveIds, statuses, reason],

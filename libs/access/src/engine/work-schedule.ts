@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { CommitNudgeSubscriber } from '@app/jobs';
-import { TxHost } from '@app/database';
+import { prepared, TxHost } from '@app/database';
 import { ACCESS_SETTINGS, AccessSettings } from './access-settings';
 
 const QUEUE = 'access.sync';
@@ -73,9 +73,11 @@ export class WorkSchedule implements OnModuleInit, EntitySubscriberInterface {
     await target.query(
       // A firewall EntryGuard writes to is reconciled from then on, every RECONCILE_INTERVAL_MINUTES.
       // A firewall already due keeps its place in the queue (the earlier due_at), so busy ones are not pushed back.
-      `INSERT INTO resource_sync (resource_id, organization_id, due_at, generation, reconcile_due_at)
+      prepared(
+        `INSERT INTO resource_sync (resource_id, organization_id, due_at, generation, reconcile_due_at)
        SELECT id, org, now(), 1, now() + make_interval(mins => $3) FROM unnest($1::uuid[], $2::uuid[]) AS t(id, org)
        ON CONFLICT (resource_id) DO UPDATE SET due_at = LEAST(resource_sync.due_at, now()), generation = resource_sync.generation + 1`,
+      ),
       [ids, ids.map((id) => resources.get(id)), this.settings.reconcileIntervalMinutes],
     );
   }

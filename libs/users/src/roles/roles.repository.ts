@@ -2,7 +2,7 @@ import { ResourceNotFoundError } from '@app/resources';
 import { Injectable } from '@nestjs/common';
 import { QueryDeepPartialEntity, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION } from '@app/common';
-import { selectColumns, TxHost } from '@app/database';
+import { prepared, selectColumns, TxHost } from '@app/database';
 import { User } from '@app/auth';
 import { Resource } from '@app/resources';
 import { RoleResource, RoleUser } from './role-assignment.entity';
@@ -197,12 +197,12 @@ export class RolesRepository {
    */
   async accessForUser(organizationId: string, userId: string): Promise<{ resourceIds: string[]; maxSessionHours: number | null }> {
     const [row]: Array<{ resource_ids: string[]; hours: number | null }> = await this.txHost.tx.query(
-      `SELECT ARRAY(SELECT DISTINCT rr.resource_id FROM role_users ru
+      prepared(`SELECT ARRAY(SELECT DISTINCT rr.resource_id FROM role_users ru
                     JOIN role_resources rr ON rr.role_id = ru.role_id AND rr.organization_id = ru.organization_id
                     WHERE ru.organization_id = $1 AND ru.user_id = $2 ORDER BY rr.resource_id)::text[] AS resource_ids,
               (SELECT min(r.max_session_duration_hours) FROM role_users ru
                     JOIN roles r ON r.id = ru.role_id AND r.organization_id = ru.organization_id
-                    WHERE ru.organization_id = $1 AND ru.user_id = $2) AS hours`,
+                    WHERE ru.organization_id = $1 AND ru.user_id = $2) AS hours`),
       [organizationId, userId],
     );
     return { resourceIds: row.resource_ids, maxSessionHours: row.hours };
