@@ -4,6 +4,7 @@ import type { ResolvedProvidersOptions } from '../providers.options';
 import type { AwsAccessKeyData, CredentialSecret, ResourceTarget } from '../provider.types';
 import { fail, sleep, type ProviderFailure } from '../shared/provider-outcome.util';
 import { mapAwsError, type AwsCallContext } from './aws-error.mapper';
+import { Ec2ClientCache } from './ec2-client.cache';
 
 /** STS is global; any commercial region signs for it and us-east-1 always exists. */
 const STS_SIGNING_REGION = 'us-east-1';
@@ -29,6 +30,8 @@ type CallContext = Omit<AwsCallContext, 'timeoutMs' | 'attempts'>;
 
 /** The plumbing every AWS call shares: checking inputs, building clients, one call with a timeout. */
 export class AwsApiCaller {
+  private readonly ec2Clients = new Ec2ClientCache((keys, region) => new EC2Client(this.clientConfig(keys, region)));
+
   constructor(private readonly options: ResolvedProvidersOptions) {}
 
   get timeoutMs(): number {
@@ -102,8 +105,14 @@ export class AwsApiCaller {
     return new STSClient(this.clientConfig(keys, STS_SIGNING_REGION));
   }
 
+  /** The EC2 client for these keys and region, kept while in use (Ec2ClientCache): callers do not destroy it. */
   ec2Client(keys: AwsAccessKeyData, region: string): EC2Client {
-    return new EC2Client(this.clientConfig(keys, region));
+    return this.ec2Clients.get(keys, region);
+  }
+
+  /** Destroys the kept clients (the app is closing). */
+  close(): void {
+    this.ec2Clients.clear();
   }
 
   /**

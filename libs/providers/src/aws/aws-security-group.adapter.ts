@@ -31,6 +31,11 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
     this.ingress = new AwsIngressEditor(this.aws);
   }
 
+  /** Lets go of the EC2 clients kept for calls (the app is closing). */
+  close(): void {
+    this.aws.close();
+  }
+
   verifyCredential(secret: CredentialSecret): Promise<ProviderOutcome> {
     return this.guard(secret, () => this.checkKeys(secret));
   }
@@ -90,16 +95,11 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
     if (!prepared.ok) {
       return prepared.outcome;
     }
-    const ec2 = this.aws.ec2Client(prepared.keys, prepared.region);
-    try {
-      const found = await this.aws.describeGroup(ec2, prepared, 'retry');
-      if (!found.ok) {
-        return found.outcome;
-      }
-      const name = found.value.GroupName ? ` (${found.value.GroupName})` : '';
-      return succeed(`Security group ${prepared.groupId}${name} exists in ${prepared.region}.`);
-    } finally {
-      ec2.destroy();
+    const found = await this.aws.describeGroup(this.aws.ec2Client(prepared.keys, prepared.region), prepared, 'retry');
+    if (!found.ok) {
+      return found.outcome;
     }
+    const name = found.value.GroupName ? ` (${found.value.GroupName})` : '';
+    return succeed(`Security group ${prepared.groupId}${name} exists in ${prepared.region}.`);
   }
 }
