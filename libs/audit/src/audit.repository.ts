@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Repository } from 'typeorm';
-import { selectColumns, TxHost } from '@app/database';
+import { prepared, selectColumns, TxHost } from '@app/database';
 import { AuditActorType, AuditDetails, AuditEventType, AuditResult } from './audit-event';
 import { AuditLog } from './audit-log.entity';
 
@@ -72,6 +72,12 @@ const COLUMNS = [
   'createdAt',
 ] as const;
 
+const INSERT = prepared(
+  `INSERT INTO audit_logs (organization_id, organization_name, event_type, actor_id, actor_email, actor_type, resource_type, resource_id,
+     resource_name, result, error_code, error_message, ip_address, user_agent, request_id, details)
+   VALUES ($1, (SELECT o.name FROM organizations o WHERE o.id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)`,
+);
+
 @Injectable()
 export class AuditRepository {
   constructor(private readonly txHost: TxHost) {}
@@ -82,40 +88,26 @@ export class AuditRepository {
   }
 
   async insert(row: AuditRowInsert): Promise<void> {
-    // The organization's name is copied in by a sub-select: the row must outlive the organization.
-    // Organizations belong to the auth library, so the sub-select names their table.
-    const organizationName = this.auditLogs
-      .createQueryBuilder()
-      .subQuery()
-      .select('o.name')
-      .from('organizations', 'o')
-      .where('o.id = :organizationId')
-      .getQuery();
-    await this.auditLogs
-      .createQueryBuilder()
-      .insert()
-      .values({
-        organizationId: row.organizationId,
-        organizationName: () => organizationName,
-        eventType: row.eventType,
-        actorId: row.actorId,
-        actorEmail: row.actorEmail,
-        actorType: row.actorType,
-        resourceType: row.targetType,
-        resourceId: row.targetId,
-        resourceName: row.targetName,
-        result: row.result,
-        errorCode: row.errorCode,
-        errorMessage: row.errorMessage,
-        ipAddress: row.ipAddress,
-        userAgent: row.userAgent?.slice(0, 512) ?? null,
-        requestId: row.requestId,
-        // jsonb: TypeORM's deep-partial write type cannot map `unknown` values.
-        details: row.details as Record<string, any>,
-      })
-      .setParameter('organizationId', row.organizationId)
-      .updateEntity(false)
-      .execute();
+    // Every change writes one: a constant statement, prepared on each connection. The organization's
+    // name is copied in by a sub-select, since the row must outlive the organization (whose table
+    // belongs to the auth library).
+    await this.txHost.tx.query(INSERT, [
+      row.organizationId,
+      row.eventType,
+      row.actorId,
+      row.actorEmail,
+      row.actorType,
+      row.targetType,
+      row.targetId,
+      row.targetName,
+      row.result,
+      row.errorCode,
+      row.errorMessage,
+      row.ipAddress,
+      row.userAgent?.slice(0, 512) ?? null,
+      row.requestId,
+      JSON.stringify(row.details),
+    ]);
   }
 
   async page(organizationId: string, filter: AuditFilter, page: number, size: number): Promise<{ rows: AuditRow[]; total: number }> {
