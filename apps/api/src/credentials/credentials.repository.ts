@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { isPgError, PG_UNIQUE_VIOLATION } from '@app/common';
-import { selectColumns, TxHost } from '@app/database';
+import { CompiledRead, selectColumns, TxHost } from '@app/database';
 import { ProviderName } from '@app/providers';
 import { Resource } from '@app/resources';
 import { EncryptedSecret } from './credential-cipher';
@@ -29,6 +29,15 @@ export type { CredentialRow, CredentialSummary, ManagerSource, SealedCredential 
  * cross-tenant read cannot be written by accident (the rewrap methods say so where they are not).
  * Reads return raw rows: the hot paths (one credential, a list of 1,000) skip entity hydration.
  */
+/** A credential's sealed secret, the engine's read before every provider call (see CompiledRead). */
+const SEALED = new CompiledRead<{ organizationId: string; id: string }>(
+  (manager) =>
+    selectColumns(manager.getRepository(Credential).createQueryBuilder('c'), 'c', SEALED_COLUMNS).where(
+      'c.organizationId = :organizationId AND c.id = :id',
+    ),
+  ['organizationId', 'id'],
+);
+
 @Injectable()
 export class CredentialsRepository {
   constructor(@Inject(TxHost) private readonly txHost: ManagerSource) {}
@@ -142,8 +151,9 @@ export class CredentialsRepository {
     );
   }
 
+  /** Every provider call opens one: a compiled, prepared read. */
   async findSealed(organizationId: string, id: string): Promise<SealedCredential | undefined> {
-    const row = await this.byId(organizationId, id, SEALED_COLUMNS).getRawOne<SealedRow>();
+    const row = await SEALED.one<SealedRow>(this.txHost.tx, { organizationId, id });
     return row ? toSealed(row) : undefined;
   }
 
