@@ -32,7 +32,8 @@ function engineLayout(smoke) {
     instances: num('BENCH_ENGINE_INSTANCES', 2),
     pollSeconds: num('BENCH_ENGINE_POLL_SECONDS', 1),
     delayMs: num('BENCH_ENGINE_DELAY_MS', 50),
-    poolSize: num('BENCH_ENGINE_POOL_SIZE', 15),
+    // DB_POOL_SIZE of the instances: the service's default (10 for requests, beside 10 for background work).
+    poolSize: num('BENCH_ENGINE_POOL_SIZE', 10),
     // DB_BACKGROUND_POOL_SIZE of the instances (the engine's connections); unset: the service's default.
     backgroundPoolSize: num('BENCH_ENGINE_BACKGROUND_POOL_SIZE', 0),
     // DB_PREPARED_STATEMENTS of the instances ('true' / 'false'); unset: the service's default.

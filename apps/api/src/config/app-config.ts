@@ -194,7 +194,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     migrationsDatabaseUrl: url(env, 'MIGRATIONS_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
     dataDir,
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
-    dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 1, 500),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 500),
     dbBackgroundPoolSize: int(env, 'DB_BACKGROUND_POOL_SIZE', 10, 1, 500),
     dbPreparedStatements: bool(env, 'DB_PREPARED_STATEMENTS', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
