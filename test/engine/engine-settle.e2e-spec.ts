@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ClsService } from 'nestjs-cls';
+import { TxHost } from '@app/database';
 import { nextSessionStatus, SessionState } from '../../libs/access/src/engine/session-state';
 import { SessionSettler } from '../../libs/access/src/engine/session-settler';
 import type { SessionStatus } from '../../libs/access/src/entities/session.entity';
@@ -27,7 +29,7 @@ describe('sessions engine: settling a session from its rules', () => {
     org = readyOrg;
   });
 
-  it('settle (one SQL statement) gives what nextSessionStatus gives, for every status and every mix of rules', async () => {
+  it('settle (SQL: the sessions locked, then counted and updated) gives what nextSessionStatus gives, for every status and every mix of rules', async () => {
     const starts: Array<{ status: SessionStatus; reason: string | null }> = [
       { status: 'PENDING', reason: null },
       { status: 'ACTIVE', reason: null },
@@ -54,7 +56,9 @@ describe('sessions engine: settling a session from its rules', () => {
       [org.id, rules.map((r) => r.session), rules.map((r) => r.status)],
     );
 
-    const changed = await e.t.app.get(SessionState).settle(cases.map((c) => c.id));
+    const state = e.t.app.get(SessionState);
+    const txHost = e.t.app.get(TxHost);
+    const changed = await e.t.app.get(ClsService).run(() => txHost.withTransaction(() => state.settle(cases.map((c) => c.id))));
 
     const { rows } = await e.t.db.query(`SELECT id, status, ended_at FROM sessions WHERE id = ANY($1)`, [cases.map((c) => c.id)]);
     const found = new Map(rows.map((row) => [row.id as string, row]));

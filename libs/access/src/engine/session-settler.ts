@@ -1,16 +1,17 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { inBackgroundLane } from '@app/common';
+import { TxHost } from '@app/database';
 import { SessionState } from './session-state';
 
-/** Sessions settled in one statement, at most. */
+/** Sessions settled in one transaction, at most. */
 const BATCH = 500;
 const STOP_GRACE_MS = 2_000;
 
 /**
  * Settles sessions after their rules' outcomes have committed (§13: a session's status follows its
  * rules). The firewall worker hands over the sessions an outcome touched and goes on to its next
- * firewall; one loop per instance settles what has gathered meanwhile, a statement per batch.
+ * firewall; one loop per instance settles what has gathered meanwhile, one transaction per batch.
  * A session is settled only after the outcome that decided it has committed, so the settle sees
  * it. The queue is only a shortcut: if this instance dies first, or a batch fails,
  * SessionSettleSweep finds the sessions (every rule decided, status not yet) and settles them.
@@ -23,6 +24,7 @@ export class SessionSettler implements OnApplicationShutdown {
 
   constructor(
     private readonly sessions: SessionState,
+    private readonly txHost: TxHost,
     private readonly cls: ClsService,
   ) {}
 
@@ -66,7 +68,7 @@ export class SessionSettler implements OnApplicationShutdown {
       // A second try for a transient failure (a deadlock with a stop); after that, the sweep.
       for (let attempt = 1; attempt <= 2; attempt++) {
         try {
-          await this.cls.run({ ifNested: 'override' }, () => this.sessions.settle(batch));
+          await this.cls.run({ ifNested: 'override' }, () => this.txHost.withTransaction(() => this.sessions.settle(batch)));
           break;
         } catch (error) {
           if (attempt === 2) {

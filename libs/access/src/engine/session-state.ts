@@ -76,33 +76,35 @@ export class SessionState {
 
   /**
    * Recomputes the statuses of those of these sessions whose rules are all decided (the rest cannot
-   * change until another rule does); returns the ones that changed. One statement, in the caller's
-   * transaction if there is one: the sessions are locked first, in id order (as everywhere).
-   *
-   * Call it after the rule changes it is to see have committed. Its rule counts are read as the
-   * statement starts, and a session row it waited for is seen as it is now, so a count can be older
-   * than the row: rules of a live session only ever leave PENDING, and those of an ending one only
-   * ever leave APPLIED and REMOVING, so an older count can only show a session less decided than it
-   * is, and leave it for the settle after the outcome still to come.
+   * change until another rule does); returns the ones that changed. In the caller's transaction,
+   * which it needs: the sessions are locked first, in id order (as everywhere), and their rules are
+   * counted by the next statement, whose snapshot then includes everything that held those locks.
+   * Call it after the rule changes it is to see have committed.
    */
   async settle(sessionIds: Iterable<string>): Promise<Array<{ id: string; status: SessionStatus }>> {
     const ids = [...new Set(sessionIds)];
     if (ids.length === 0) {
       return [];
     }
+    const locked = await rows<{ id: string }>(
+      this.txHost.tx,
+      `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE`,
+      [ids],
+    );
+    if (locked.length === 0) {
+      return [];
+    }
     return rows<{ id: string; status: SessionStatus }>(
       this.txHost.tx,
-      `WITH locked AS (
-         SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE),
-       counts AS (
+      `WITH counts AS (
          SELECT session_id, count(*) FILTER (WHERE status = 'PENDING') AS pending, count(*) FILTER (WHERE status = 'APPLIED') AS applied,
            count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) FILTER (WHERE status = 'REMOVING') AS removing
-         FROM session_rules WHERE session_id IN (SELECT id FROM locked) GROUP BY session_id)
+         FROM session_rules WHERE session_id = ANY($1) GROUP BY session_id)
        UPDATE sessions s SET status = ${NEXT_STATUS}, ended_at = CASE WHEN ${NEXT_STATUS} = 'FAILED' THEN now() ELSE s.ended_at END
-       FROM locked l LEFT JOIN counts c ON c.session_id = l.id
+       FROM unnest($1::uuid[]) AS l(id) LEFT JOIN counts c ON c.session_id = l.id
        WHERE s.id = l.id AND ${NEXT_STATUS} <> s.status
        RETURNING s.id, s.status`,
-      [ids],
+      [locked.map((row) => row.id)],
     );
   }
 }
