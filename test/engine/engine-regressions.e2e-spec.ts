@@ -89,6 +89,26 @@ describe('sessions engine: soak findings', () => {
     expect(e.aws.state.group(REGION, sg.groupId)!.ingress).toEqual([]);
   });
 
+  it('a database error while reading the credential is not blamed on it: the rules stay PENDING and are applied once it reads again', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.98', resourceIds: [sg.id] });
+    expect(started.status).toBe(201);
+    await e.t.db.query(`ALTER TABLE credentials RENAME TO credentials_away`);
+    try {
+      // The sync fails (the running engine logs it and goes on); nothing is recorded against the rules.
+      await expect(e.worker.runOnce()).rejects.toThrow(/credentials/);
+    } finally {
+      await e.t.db.query(`ALTER TABLE credentials_away RENAME TO credentials`);
+    }
+    const waiting = await sessionOf(org.admin, started.body.id);
+    expect(waiting.status).toBe('PENDING');
+    expect(waiting.resourceIps[0]).toMatchObject({ status: 'PENDING', errorMessage: null });
+    await drain(e);
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    expect(e.aws.state.group(REGION, sg.groupId)!.ingress.map((rule) => rule.cidr)).toEqual(['198.51.100.98/32']);
+    await org.admin.post(`/sessions/${started.body.id}/stop`);
+  });
+
   it('a holder that takes a grant while its apply is out is applied with it, also when the outcome waits for that holder to commit', async () => {
     const sg = await securityGroup(e, org);
     const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.95', resourceIds: [sg.id] });

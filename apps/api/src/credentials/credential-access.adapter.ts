@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CredentialSecret } from '@app/providers';
-import { CredentialAccess, LinkableCredential } from '@app/resources';
+import { CredentialAccess, CredentialUnusableError, LinkableCredential } from '@app/resources';
 import { CredentialCipher } from './credential-cipher';
-import { CredentialNotFoundError } from './credential.errors';
 import { CredentialsRepository } from './credentials.repository';
 
 /** The resources library's view of credentials: look one up, or open its secret for one call. */
@@ -20,8 +19,15 @@ export class CredentialAccessAdapter implements CredentialAccess {
   async withSecret<T>(organizationId: string, credentialId: string, use: (secret: CredentialSecret) => Promise<T>): Promise<T> {
     const sealed = await this.repository.findSealed(organizationId, credentialId);
     if (!sealed) {
-      throw new CredentialNotFoundError(credentialId);
+      throw new CredentialUnusableError(`credential ${credentialId} not found`);
     }
-    return use(this.cipher.open(sealed.provider, sealed.secret, { organizationId, credentialId }));
+    let secret: CredentialSecret;
+    try {
+      secret = this.cipher.open(sealed.provider, sealed.secret, { organizationId, credentialId });
+    } catch (error) {
+      // The keyring's or the cipher's message: names a key version at most, never key material.
+      throw new CredentialUnusableError(`credential ${credentialId} could not be decrypted: ${(error as Error).message}`);
+    }
+    return use(secret);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { DueWorkJob, inBackgroundLane } from '@app/common';
-import { CREDENTIAL_ACCESS, CredentialAccess } from '@app/resources';
+import { CREDENTIAL_ACCESS, CredentialAccess, CredentialUnusableError } from '@app/resources';
 import { CloudProviderAdapter, CredentialSecret, isTransientFailure, ProviderOutcome, ProviderRegistry } from '@app/providers';
 import { ACCESS_SETTINGS, AccessSettings, retryDelayMs } from './access-settings';
 import { FirewallOutcomeRecorder } from './firewall-outcome.recorder';
@@ -210,9 +210,10 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
   /**
    * Opens the firewall's credential once for `work`, whose provider calls each run under the
    * firewall's lock with the lease kept. A credential that cannot be opened (gone, or sealed with a
-   * key no longer configured) makes every call of `work` a permanent PROVIDER_ERROR, recorded like
-   * the provider's own; anything else `work` throws (the database) is not the credential's fault and
-   * ends the sync, whose work then falls due again.
+   * key no longer configured: CredentialUnusableError) makes every call of `work` a permanent
+   * PROVIDER_ERROR, recorded like the provider's own; anything else (the database, while reading
+   * the credential or while `work` runs) is not the credential's fault and ends the sync, whose
+   * work then falls due again.
    */
   private async withCredential<R>(claim: ClaimedFirewall, work: (call: FirewallCall) => Promise<R>): Promise<R> {
     const resource = claim.resource;
@@ -223,7 +224,8 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
         return work((use) => this.lockedCall(claim, secret, use));
       });
     } catch (error) {
-      if (opened || error instanceof LeaseLostError) {
+      // Only the credential's own failure fails the calls; the database's ends the sync (its work falls due again).
+      if (opened || !(error instanceof CredentialUnusableError)) {
         throw error;
       }
       this.logger.error(`resource ${resource.id}: could not open its credential: ${(error as Error).message}`);

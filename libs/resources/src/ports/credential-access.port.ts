@@ -13,8 +13,14 @@ export interface LinkableCredential {
 export interface CredentialAccess {
   /** The credential, if it exists in this organization; another organization's is undefined. */
   find(organizationId: string, credentialId: string): Promise<LinkableCredential | undefined>;
-  /** Decrypts, runs `use`, and lets the plaintext go: it never leaves the callback. */
+  /** Decrypts, runs `use`, and lets the plaintext go: it never leaves the callback. CredentialUnusableError when it cannot be opened. */
   withSecret<T>(organizationId: string, credentialId: string, use: (secret: CredentialSecret) => Promise<T>): Promise<T>;
 }
+
+/**
+ * `withSecret` could not open the credential: it is gone, or sealed with a key this service no
+ * longer has. Anything else it throws (the database) is not the credential's fault.
+ */
+export class CredentialUnusableError extends Error {}
 
 export const CREDENTIAL_ACCESS = Symbol('CREDENTIAL_ACCESS');
