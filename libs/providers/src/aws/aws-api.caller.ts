@@ -105,9 +105,9 @@ export class AwsApiCaller {
     return new STSClient(this.clientConfig(keys, STS_SIGNING_REGION));
   }
 
-  /** The EC2 client for these keys and region, kept while in use (Ec2ClientCache): callers do not destroy it. */
-  ec2Client(keys: AwsAccessKeyData, region: string): EC2Client {
-    return this.ec2Clients.get(keys, region);
+  /** Runs `work` with the EC2 client for these keys and region, kept between calls (Ec2ClientCache). */
+  withEc2Client<T>(keys: AwsAccessKeyData, region: string, work: (ec2: EC2Client) => Promise<T>): Promise<T> {
+    return this.ec2Clients.use(keys, region, work);
   }
 
   /** Destroys the kept clients (the app is closing). */

@@ -46,29 +46,30 @@ export class AwsIngressEditor {
       return succeed('No rules to add.');
     }
     const done = succeed(`${addresses(entries)} may now reach ${ref.groupId}.`);
-    const ec2 = this.aws.ec2Client(ref.keys, ref.region);
-    let pending = pairsOf(spec, entries);
-    for (let round = 1; ; round++) {
-      const result = await this.authorize(ec2, ref, buildPermissions(spec, pending));
-      if (result.ok) {
-        return done;
+    return this.aws.withEc2Client(ref.keys, ref.region, async (ec2) => {
+      let pending = pairsOf(spec, entries);
+      for (let round = 1; ; round++) {
+        const result = await this.authorize(ec2, ref, buildPermissions(spec, pending));
+        if (result.ok) {
+          return done;
+        }
+        if (result.code !== 'InvalidPermission.Duplicate') {
+          return result.outcome;
+        }
+        // EC2 refuses the whole call when any one rule exists: read the group, add what is missing.
+        const group = await this.aws.describeGroup(ec2, ref, 'once');
+        if (!group.ok) {
+          return group.outcome;
+        }
+        pending = pairsWhere(holdingsOf(group.value, spec), pending, false);
+        if (pending.length === 0) {
+          return done;
+        }
+        if (round >= MAX_ROUNDS) {
+          return fail('PROVIDER_ERROR', `AWS kept refusing rules on ${ref.groupId} as duplicates while ${pending.length} were missing.`);
+        }
       }
-      if (result.code !== 'InvalidPermission.Duplicate') {
-        return result.outcome;
-      }
-      // EC2 refuses the whole call when any one rule exists: read the group, add what is missing.
-      const group = await this.aws.describeGroup(ec2, ref, 'once');
-      if (!group.ok) {
-        return group.outcome;
-      }
-      pending = pairsWhere(holdingsOf(group.value, spec), pending, false);
-      if (pending.length === 0) {
-        return done;
-      }
-      if (round >= MAX_ROUNDS) {
-        return fail('PROVIDER_ERROR', `AWS kept refusing rules on ${ref.groupId} as duplicates while ${pending.length} were missing.`);
-      }
-    }
+    });
   }
 
   async remove(secret: CredentialSecret, target: ResourceTarget, cidrs: string[]): Promise<ProviderOutcome> {
@@ -86,33 +87,34 @@ export class AwsIngressEditor {
       return succeed('No rules to remove.');
     }
     const done = succeed(`${addresses(entries)} no longer ${entries.length === 1 ? 'reaches' : 'reach'} ${ref.groupId}.`);
-    const ec2 = this.aws.ec2Client(ref.keys, ref.region);
-    let pending = pairsOf(spec, entries);
-    for (let round = 1; ; round++) {
-      const result = await this.revoke(ec2, ref, buildPermissions(spec, pending));
-      if (!result.ok && result.code !== 'InvalidPermission.NotFound') {
-        return result.outcome;
+    return this.aws.withEc2Client(ref.keys, ref.region, async (ec2) => {
+      let pending = pairsOf(spec, entries);
+      for (let round = 1; ; round++) {
+        const result = await this.revoke(ec2, ref, buildPermissions(spec, pending));
+        if (!result.ok && result.code !== 'InvalidPermission.NotFound') {
+          return result.outcome;
+        }
+        if (result.ok && (result.value.Return !== false || (result.value.UnknownIpPermissions?.length ?? 0) > 0)) {
+          // Unknown permissions are ones the group did not hold: already absent, which is the goal.
+          return done;
+        }
+        if (!result.ok && pending.length === 1) {
+          return done; // NotFound about the only rule asked for: it is absent.
+        }
+        // NotFound (EC2 then revokes nothing) or a bare Return=false: look at the group, revoke what is still there.
+        const group = await this.aws.describeGroup(ec2, ref, 'once');
+        if (!group.ok) {
+          return group.outcome;
+        }
+        pending = pairsWhere(holdingsOf(group.value, spec), pending, true);
+        if (pending.length === 0) {
+          return done;
+        }
+        if (round >= MAX_ROUNDS) {
+          return fail('PROVIDER_ERROR', `AWS did not revoke ${pending.length} rule(s) from ${ref.groupId}, and they are still present.`);
+        }
       }
-      if (result.ok && (result.value.Return !== false || (result.value.UnknownIpPermissions?.length ?? 0) > 0)) {
-        // Unknown permissions are ones the group did not hold: already absent, which is the goal.
-        return done;
-      }
-      if (!result.ok && pending.length === 1) {
-        return done; // NotFound about the only rule asked for: it is absent.
-      }
-      // NotFound (EC2 then revokes nothing) or a bare Return=false: look at the group, revoke what is still there.
-      const group = await this.aws.describeGroup(ec2, ref, 'once');
-      if (!group.ok) {
-        return group.outcome;
-      }
-      pending = pairsWhere(holdingsOf(group.value, spec), pending, true);
-      if (pending.length === 0) {
-        return done;
-      }
-      if (round >= MAX_ROUNDS) {
-        return fail('PROVIDER_ERROR', `AWS did not revoke ${pending.length} rule(s) from ${ref.groupId}, and they are still present.`);
-      }
-    }
+    });
   }
 
   async list(secret: CredentialSecret, target: ResourceTarget): Promise<RuleListOutcome> {
@@ -121,26 +123,27 @@ export class AwsIngressEditor {
       return input.outcome;
     }
     const { ref, spec } = input;
-    const ec2 = this.aws.ec2Client(ref.keys, ref.region);
-    const group = await this.aws.describeGroup(ec2, ref, 'once');
-    if (!group.ok) {
-      return group.outcome;
-    }
-    const seen = new Map<string, { description: string | null; slots: number }>();
-    for (const slot of holdingsOf(group.value, spec)) {
-      for (const [cidr, description] of slot) {
-        const entry = seen.get(cidr) ?? { description: null, slots: 0 };
-        seen.set(cidr, { description: entry.description ?? description, slots: entry.slots + 1 });
+    return this.aws.withEc2Client(ref.keys, ref.region, async (ec2) => {
+      const group = await this.aws.describeGroup(ec2, ref, 'once');
+      if (!group.ok) {
+        return group.outcome;
       }
-    }
-    return {
-      ok: true,
-      rules: [...seen].map(([cidr, { description, slots }]) => ({
-        cidr,
-        description,
-        ...(slots < spec.slots.length ? { partial: true as const } : {}),
-      })),
-    };
+      const seen = new Map<string, { description: string | null; slots: number }>();
+      for (const slot of holdingsOf(group.value, spec)) {
+        for (const [cidr, description] of slot) {
+          const entry = seen.get(cidr) ?? { description: null, slots: 0 };
+          seen.set(cidr, { description: entry.description ?? description, slots: entry.slots + 1 });
+        }
+      }
+      return {
+        ok: true,
+        rules: [...seen].map(([cidr, { description, slots }]) => ({
+          cidr,
+          description,
+          ...(slots < spec.slots.length ? { partial: true as const } : {}),
+        })),
+      };
+    });
   }
 
   private async authorize(ec2: EC2Client, ref: GroupRef, permissions: IpPermission[]): Promise<Call<unknown>> {

@@ -95,7 +95,7 @@ export class AwsSecurityGroupAdapter implements CloudProviderAdapter {
     if (!prepared.ok) {
       return prepared.outcome;
     }
-    const found = await this.aws.describeGroup(this.aws.ec2Client(prepared.keys, prepared.region), prepared, 'retry');
+    const found = await this.aws.withEc2Client(prepared.keys, prepared.region, (ec2) => this.aws.describeGroup(ec2, prepared, 'retry'));
     if (!found.ok) {
       return found.outcome;
     }

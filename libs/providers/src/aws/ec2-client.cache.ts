@@ -12,10 +12,10 @@ export const EC2_CLIENT_MAX = 64;
  * signer and HTTP agent) and opening a connection for every call cost more CPU than the call
  * itself when the engine calls all the time. Keyed by a hash of the keys and the region, so keys
  * rotated in place get a client of their own; the plaintext keys live only in the client, as they
- * did for one call before, and for at most EC2_CLIENT_IDLE_MS after its last use.
+ * did for one call before, and for at most EC2_CLIENT_IDLE_MS (and a quarter) after its last use.
  */
 export class Ec2ClientCache {
-  private readonly clients = new Map<string, { client: EC2Client; usedAt: number }>();
+  private readonly clients = new Map<string, { client: EC2Client; usedAt: number; users: number }>();
   private sweep?: NodeJS.Timeout;
 
   constructor(
@@ -23,25 +23,25 @@ export class Ec2ClientCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(keys: AwsAccessKeyData, region: string): EC2Client {
+  /** Runs `work` with the client for these keys and region; a client in use is never destroyed. */
+  async use<T>(keys: AwsAccessKeyData, region: string, work: (client: EC2Client) => Promise<T>): Promise<T> {
     this.evictIdle();
     const key = createHash('sha256')
       .update([keys.accessKeyId, keys.secretAccessKey, keys.sessionToken ?? '', region].join('\0'))
       .digest('base64');
-    const found = this.clients.get(key);
-    const client = found?.client ?? this.create(keys, region);
+    const entry = this.clients.get(key) ?? { client: this.create(keys, region), usedAt: 0, users: 0 };
     // Re-inserted: the map's order is the order of last use.
     this.clients.delete(key);
-    this.clients.set(key, { client, usedAt: this.now() });
-    for (const [oldest, entry] of this.clients) {
-      if (this.clients.size <= EC2_CLIENT_MAX) {
-        break;
-      }
-      entry.client.destroy();
-      this.clients.delete(oldest);
-    }
+    this.clients.set(key, entry);
+    entry.users += 1;
+    this.trim();
     this.scheduleSweep();
-    return client;
+    try {
+      return await work(entry.client);
+    } finally {
+      entry.users -= 1;
+      entry.usedAt = this.now();
+    }
   }
 
   get size(): number {
@@ -56,18 +56,31 @@ export class Ec2ClientCache {
     this.clients.clear();
   }
 
+  /** Destroys the clients not in use and unused for EC2_CLIENT_IDLE_MS. */
   evictIdle(): void {
     const limit = this.now() - EC2_CLIENT_IDLE_MS;
     for (const [key, entry] of this.clients) {
-      if (entry.usedAt > limit) {
-        break; // in order of last use: the rest are newer
+      if (entry.users === 0 && entry.usedAt <= limit) {
+        entry.client.destroy();
+        this.clients.delete(key);
       }
-      entry.client.destroy();
-      this.clients.delete(key);
     }
   }
 
-  /** Idle clients go even when no call comes; the timer never keeps the process alive. */
+  /** Beyond EC2_CLIENT_MAX, the least recently used clients not in use go. */
+  private trim(): void {
+    for (const [key, entry] of this.clients) {
+      if (this.clients.size <= EC2_CLIENT_MAX) {
+        return;
+      }
+      if (entry.users === 0) {
+        entry.client.destroy();
+        this.clients.delete(key);
+      }
+    }
+  }
+
+  /** Idle clients go even when no call comes, within a quarter of the idle time; the timer never keeps the process alive. */
   private scheduleSweep(): void {
     if (this.sweep) {
       return;
@@ -78,7 +91,7 @@ export class Ec2ClientCache {
       if (this.clients.size > 0) {
         this.scheduleSweep();
       }
-    }, EC2_CLIENT_IDLE_MS);
+    }, EC2_CLIENT_IDLE_MS / 4);
     this.sweep.unref();
   }
 }
