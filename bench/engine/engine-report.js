@@ -92,7 +92,7 @@ function renderEngine(result) {
     [
       'POST /sessions -> ACTIVE',
       `p50 ${fmtMs(f.toActive.p50)}, p99 ${fmtMs(f.toActive.p99)}`,
-      `max ${fmtMs(f.toActive.max)}; client send time to the status ACTIVE, seen in SQL (polled every 25 ms); ${sessions.notActive} not ACTIVE`,
+      `max ${fmtMs(f.toActive.max)}; client send time to the status ACTIVE, seen in SQL (polled every 25 ms; the poll's clock_timestamp()); ${sessions.notActive} not ACTIVE`,
       verdict('p99 POST /sessions -> ACTIVE'),
     ],
     [

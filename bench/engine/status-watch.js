@@ -4,9 +4,10 @@
 const { sleep } = require('./http');
 
 /**
- * Polls `sessions` every `everyMs` for the ids added so far. A session's time is when the poll
- * that saw it answered: later than the commit by at most one interval and one query (an upper
- * bound, never early).
+ * Polls `sessions` every `everyMs` for the ids added so far. A session's time is the database's
+ * clock while the poll that first saw it ran: after the commit (the poll's snapshot saw it), by at
+ * most one interval and part of a query (an upper bound, never early). The database and the bench
+ * share this machine's clock, as the client's send times and the rules' applied_at do.
  */
 function watchStatuses(pool, everyMs = 25) {
   const waiting = new Set();
@@ -15,10 +16,13 @@ function watchStatuses(pool, everyMs = 25) {
   const loop = (async () => {
     while (!stopping) {
       if (waiting.size > 0) {
-        const { rows } = await pool.query(`SELECT id, status FROM sessions WHERE id = ANY($1) AND status <> 'PENDING'`, [[...waiting]]);
-        const at = Date.now();
+        // clock_timestamp(): read while the statement runs, after its snapshot (which saw the commit).
+        const { rows } = await pool.query(
+          `SELECT id, status, clock_timestamp() AS at FROM sessions WHERE id = ANY($1) AND status <> 'PENDING'`,
+          [[...waiting]],
+        );
         for (const row of rows) {
-          seen.set(row.id, { status: row.status, at });
+          seen.set(row.id, { status: row.status, at: row.at.getTime() });
           waiting.delete(row.id);
         }
       }
