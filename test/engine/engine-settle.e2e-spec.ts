@@ -4,7 +4,7 @@ import { TxHost } from '@app/database';
 import { nextSessionStatus, SessionState } from '../../libs/access/src/engine/session-state';
 import { SessionSettler } from '../../libs/access/src/engine/session-settler';
 import type { SessionStatus } from '../../libs/access/src/entities/session.entity';
-import { EngineOrg, EngineTest, engineSuite } from './engine-harness';
+import { EngineOrg, EngineTest, engineSuite, securityGroup, sessionOf } from './engine-harness';
 
 const RULE_STATUSES = ['PENDING', 'APPLIED', 'FAILED', 'REMOVING', 'REMOVED'] as const;
 type Counts = Partial<Record<(typeof RULE_STATUSES)[number], number>>;
@@ -91,5 +91,47 @@ describe('sessions engine: settling a session from its rules', () => {
     await settler.idle();
     const { rows } = await e.t.db.query(`SELECT id, status FROM sessions WHERE id = ANY($1)`, [ids]);
     expect(Object.fromEntries(rows.map((row) => [row.id, row.status]))).toEqual({ [ids[0]]: 'ACTIVE', [ids[1]]: 'FAILED' });
+  });
+
+  it('an outcome settles the sessions it decides in its own transaction, but never waits for one another transaction holds: that one is settled after', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.71', resourceIds: [sg.id] });
+    expect(started.status).toBe(201);
+    const holder = await e.t.db.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [started.body.id]);
+      const running = e.worker.runOnce();
+      // The rule is applied and recorded although the session's row is held.
+      const deadline = Date.now() + 5_000;
+      let rule: { status: string } | undefined;
+      while (Date.now() < deadline && rule?.status !== 'APPLIED') {
+        rule = (await e.t.db.query(`SELECT status FROM session_rules WHERE session_id = $1`, [started.body.id])).rows[0];
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(rule?.status).toBe('APPLIED');
+      expect((await e.t.db.query(`SELECT status FROM sessions WHERE id = $1`, [started.body.id])).rows[0].status).toBe('PENDING');
+      await holder.query('COMMIT');
+      await running;
+    } finally {
+      holder.release();
+    }
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    await org.admin.post(`/sessions/${started.body.id}/stop`);
+  });
+
+  it('an outcome that decides a free session settles it in its own transaction: ACTIVE when the outcome commits', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.72', resourceIds: [sg.id] });
+    await e.t.app.get(SessionSettler).idle();
+    const settleSoon = jest.spyOn(e.t.app.get(SessionSettler), 'settleSoon');
+    try {
+      await e.worker.runOnce();
+      expect(settleSoon.mock.calls.flatMap(([ids]) => [...ids])).not.toContain(started.body.id);
+    } finally {
+      settleSoon.mockRestore();
+    }
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    await org.admin.post(`/sessions/${started.body.id}/stop`);
   });
 });

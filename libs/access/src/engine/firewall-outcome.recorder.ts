@@ -2,20 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { GrantLedger } from './grant-ledger';
 import { SessionSettler } from './session-settler';
+import { SessionState } from './session-state';
 import { rows } from './sql';
 
 export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
 
 /**
  * Writes what a provider call did: the grants' states and their holders' view of them, in one
- * statement under the grants' locks; then (SessionSettler) the statuses of the sessions that may have changed. Every update is conditional
- * on the state the call started from, so a stop that arrived meanwhile is never overwritten.
+ * statement under the grants' locks; then the statuses of the sessions that may have changed (in
+ * the same transaction when free, else by the SessionSettler). Every update is conditional on the
+ * state the call started from, so a stop that arrived meanwhile is never overwritten.
  */
 @Injectable()
 export class FirewallOutcomeRecorder {
   constructor(
     private readonly txHost: TxHost,
     private readonly ledger: GrantLedger,
+    private readonly sessions: SessionState,
     private readonly settler: SessionSettler,
   ) {}
 
@@ -24,9 +27,8 @@ export class FirewallOutcomeRecorder {
       return;
     }
     if (result.ok) {
-      this.settle(
-        await this.sessionIds(
-          `WITH done AS (
+      await this.writeAndSettle(
+        `WITH done AS (
              UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
              WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
            static_targets AS (
@@ -34,8 +36,7 @@ export class FirewallOutcomeRecorder {
              WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING')
            UPDATE session_rules SET status = 'APPLIED', applied_at = now(), error_message = NULL
            WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING' RETURNING session_id`,
-          [grantIds],
-        ),
+        [grantIds],
       );
     } else if (result.retryAt) {
       await this.query(
@@ -46,9 +47,8 @@ export class FirewallOutcomeRecorder {
     } else {
       // Given up: the holders see FAILED and let go. A call that may have reached the provider
       // (it timed out) is followed by a removal, so nothing is left open by a late success.
-      this.settle(
-        await this.sessionIds(
-          `WITH failed AS (
+      await this.writeAndSettle(
+        `WITH failed AS (
              UPDATE access_grants SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
              WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
            static_targets AS (
@@ -56,8 +56,7 @@ export class FirewallOutcomeRecorder {
              WHERE grant_id IN (SELECT id FROM failed) AND holds)
            UPDATE session_rules SET status = 'FAILED', holds = false, error_message = $3
            WHERE grant_id IN (SELECT id FROM failed) AND holds RETURNING session_id`,
-          [grantIds, result.mayHaveApplied ? 'REMOVING' : 'FAILED', result.reason],
-        ),
+        [grantIds, result.mayHaveApplied ? 'REMOVING' : 'FAILED', result.reason],
       );
     }
   }
@@ -68,15 +67,13 @@ export class FirewallOutcomeRecorder {
     }
     if (result.ok) {
       // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
-      this.settle(
-        await this.sessionIds(
-          `WITH done AS (
+      await this.writeAndSettle(
+        `WITH done AS (
              UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
              WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id)
            UPDATE session_rules SET status = 'REMOVED', removed_at = now(), error_message = NULL
            WHERE grant_id IN (SELECT id FROM done) AND status = 'REMOVING' RETURNING session_id`,
-          [grantIds],
-        ),
+        [grantIds],
       );
       return;
     }
@@ -91,19 +88,18 @@ export class FirewallOutcomeRecorder {
   }
 
   /**
-   * After the outcome has committed, by the settler (in batches, off the firewall's time): only
-   * sessions whose rules are all decided can change status, and those are settled under their
-   * lock. A session whose other rules another call is still writing is settled after that call,
-   * which commits after this one, so one of the two settles sees both.
+   * Writes the outcome (see `write`) and settles the sessions it touched. Those it decided that no
+   * other transaction holds are settled in its transaction, never waiting for a session's row (the
+   * grants' locks are held meanwhile). Every other one goes to the settler once this has committed:
+   * a session whose other rules another call is writing at the same time is settled after both
+   * have committed, whichever commits last.
    */
-  private settle(sessionIds: string[]): void {
-    this.settler.settleSoon(sessionIds);
-  }
-
-  /** The sessions whose rules the statement changed. */
-  private async sessionIds(sql: string, parameters: [string[], ...unknown[]]): Promise<string[]> {
-    const found = await this.write<{ session_id: string }>(sql, parameters);
-    return [...new Set(found.map((row) => row.session_id))];
+  private async writeAndSettle(sql: string, parameters: [string[], ...unknown[]]): Promise<void> {
+    const unsettled = await this.txHost.withTransaction(async () => {
+      const found = await this.writeLocked<{ session_id: string }>(sql, parameters);
+      return this.sessions.settleFree(found.map((row) => row.session_id));
+    });
+    this.settler.settleSoon(unsettled);
   }
 
   private async query(sql: string, parameters: [string[], ...unknown[]]): Promise<void> {
@@ -116,9 +112,11 @@ export class FirewallOutcomeRecorder {
    * statement, its snapshot would predate the wait for the locks, and miss them.)
    */
   private write<T>(sql: string, parameters: [string[], ...unknown[]]): Promise<T[]> {
-    return this.txHost.withTransaction(async () => {
-      await this.ledger.lockGrants('id = ANY($1)', [parameters[0]]);
-      return rows<T>(this.txHost.tx, sql, parameters);
-    });
+    return this.txHost.withTransaction(() => this.writeLocked<T>(sql, parameters));
+  }
+
+  private async writeLocked<T>(sql: string, parameters: [string[], ...unknown[]]): Promise<T[]> {
+    await this.ledger.lockGrants('id = ANY($1)', [parameters[0]]);
+    return rows<T>(this.txHost.tx, sql, parameters);
   }
 }

@@ -91,7 +91,33 @@ export class SessionState {
       `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE`,
       [ids],
     );
-    if (locked.length === 0) {
+    return this.recount(locked.map((row) => row.id));
+  }
+
+  /**
+   * `settle` for the sessions no other transaction holds, without waiting for any: for an outcome's
+   * own transaction, after its write (a queue on a session's row there would hold the grants' locks).
+   * Returns the sessions it did not settle (held by another transaction, or not yet decided in what
+   * this transaction sees); the caller hands those to the settler once it has committed.
+   */
+  async settleFree(sessionIds: Iterable<string>): Promise<string[]> {
+    const ids = [...new Set(sessionIds)];
+    if (ids.length === 0) {
+      return [];
+    }
+    const locked = await rows<{ id: string }>(
+      this.txHost.tx,
+      `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE SKIP LOCKED`,
+      [ids],
+    );
+    await this.recount(locked.map((row) => row.id));
+    const settled = new Set(locked.map((row) => row.id));
+    return ids.filter((id) => !settled.has(id));
+  }
+
+  /** Counts the rules of these sessions, which this transaction has locked, and sets their status. */
+  private async recount(lockedIds: string[]): Promise<Array<{ id: string; status: SessionStatus }>> {
+    if (lockedIds.length === 0) {
       return [];
     }
     return rows<{ id: string; status: SessionStatus }>(
@@ -104,7 +130,7 @@ export class SessionState {
        FROM unnest($1::uuid[]) AS l(id) LEFT JOIN counts c ON c.session_id = l.id
        WHERE s.id = l.id AND ${NEXT_STATUS} <> s.status
        RETURNING s.id, s.status`,
-      [locked.map((row) => row.id)],
+      [lockedIds],
     );
   }
 }
