@@ -3,6 +3,7 @@ import { ClsService } from 'nestjs-cls';
 import { TxHost } from '@app/database';
 import { nextSessionStatus, SessionState } from '../../libs/access/src/engine/session-state';
 import { SessionSettler } from '../../libs/access/src/engine/session-settler';
+import { SessionSettleSweep } from '../../libs/access/src/engine/session-settle.sweep';
 import type { SessionStatus } from '../../libs/access/src/entities/session.entity';
 import { EngineOrg, EngineTest, engineSuite, securityGroup, sessionOf } from './engine-harness';
 
@@ -133,5 +134,33 @@ describe('sessions engine: settling a session from its rules', () => {
     }
     expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
     await org.admin.post(`/sessions/${started.body.id}/stop`);
+  });
+
+  it('a batch the settler cannot settle (twice) is left, logged, to SessionSettleSweep, which settles it', async () => {
+    const id = randomUUID();
+    await e.t.db.query(
+      `INSERT INTO sessions (id, organization_id, user_id, user_email, ipv4_address, status, started_at, expires_at, created_at)
+       VALUES ($1, $2, $3, 'lost@example.test', '192.0.2.3', 'PENDING', now(), now() + interval '1 hour', now() - interval '1 minute')`,
+      [id, org.id, randomUUID()],
+    );
+    await e.t.db.query(
+      `INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status)
+       VALUES ($1, $2, gen_random_uuid(), 'r', 4, '192.0.2.3', 'APPLIED')`,
+      [org.id, id],
+    );
+    const state = e.t.app.get(SessionState);
+    const failing = jest.spyOn(state, 'settle').mockRejectedValue(new Error('deadlock detected'));
+    try {
+      const settler = e.t.app.get(SessionSettler);
+      settler.settleSoon([id]);
+      await settler.idle();
+      expect(failing).toHaveBeenCalledTimes(2);
+    } finally {
+      failing.mockRestore();
+    }
+    expect(e.t.logs.some((line) => line.includes('left to the settle sweep'))).toBe(true);
+    expect((await e.t.db.query(`SELECT status FROM sessions WHERE id = $1`, [id])).rows[0].status).toBe('PENDING');
+    expect(await e.t.app.get(SessionSettleSweep).runOnce()).toBeGreaterThanOrEqual(1);
+    expect((await e.t.db.query(`SELECT status FROM sessions WHERE id = $1`, [id])).rows[0].status).toBe('ACTIVE');
   });
 });

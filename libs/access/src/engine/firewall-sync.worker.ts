@@ -228,9 +228,13 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       if (opened || !(error instanceof CredentialUnusableError)) {
         throw error;
       }
-      this.logger.error(`resource ${resource.id}: could not open its credential: ${(error as Error).message}`);
+      const reason = (error as Error).message;
       const unusable: ProviderFailure = { ok: false, kind: 'PROVIDER_ERROR', reason: 'The credential of this resource could not be used' };
-      return work(async () => unusable);
+      // Logged when a call needed it: a sync whose work turned out empty has nothing to report.
+      return work(async () => {
+        this.logger.error(`resource ${resource.id}: could not open its credential: ${reason}`);
+        return unusable;
+      });
     }
   }
 

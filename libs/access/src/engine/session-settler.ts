@@ -10,7 +10,8 @@ const STOP_GRACE_MS = 2_000;
 
 /**
  * Settles sessions after their rules' outcomes have committed (§13: a session's status follows its
- * rules). The firewall worker hands over the sessions an outcome touched and goes on to its next
+ * rules). An outcome settles in its own transaction the sessions it decided and no one holds; it
+ * hands the settler every other session it touched once it has committed, and goes on to its next
  * firewall; one loop per instance settles what has gathered meanwhile, one transaction per batch.
  * A session is settled only after the outcome that decided it has committed, so the settle sees
  * it. The queue is only a shortcut: if this instance dies first, or a batch fails,

@@ -86,12 +86,7 @@ export class SessionState {
     if (ids.length === 0) {
       return [];
     }
-    const locked = await rows<{ id: string }>(
-      this.txHost.tx,
-      `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE`,
-      [ids],
-    );
-    return this.recount(locked.map((row) => row.id));
+    return this.recount(await this.lockDecided(ids, 'wait'));
   }
 
   /**
@@ -105,14 +100,21 @@ export class SessionState {
     if (ids.length === 0) {
       return [];
     }
-    const locked = await rows<{ id: string }>(
+    const locked = new Set(await this.lockDecided(ids, 'skip'));
+    await this.recount([...locked]);
+    return ids.filter((id) => !locked.has(id));
+  }
+
+  /** Of these sessions, locks (in id order) the ones whose rules are all decided; 'skip' passes over those another transaction holds. */
+  private async lockDecided(ids: string[], held: 'wait' | 'skip'): Promise<string[]> {
+    const found = await rows<{ id: string }>(
       this.txHost.tx,
-      `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE SKIP LOCKED`,
+      held === 'wait'
+        ? `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE`
+        : `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE SKIP LOCKED`,
       [ids],
     );
-    await this.recount(locked.map((row) => row.id));
-    const settled = new Set(locked.map((row) => row.id));
-    return ids.filter((id) => !settled.has(id));
+    return found.map((row) => row.id);
   }
 
   /** Counts the rules of these sessions, which this transaction has locked, and sets their status. */
