@@ -144,6 +144,13 @@ function renderEngine(result) {
         : `machine ${cpu.start.machineCores.toFixed(2)} of ${cpu.start.cpus} cores busy: ours (bench, instances, fakes, our PostgreSQL backends) ` +
           `${cpu.start.oursCores.toFixed(2)}, others ${cpu.start.otherCores.toFixed(2)}`),
   );
+  if (cpu.start.databaseCores != null) {
+    const instancesCores = cpu.perInstance.reduce((sum, s) => sum + (s ?? 0), 0) / cpu.startSeconds;
+    out.push(
+      `    ours in cores: instances ${instancesCores.toFixed(2)}, PostgreSQL ${cpu.start.databaseCores.toFixed(2)}, ` +
+        `fakes ${(cpu.fakesSeconds / cpu.startSeconds).toFixed(2)}, bench (clients and status watcher) ${cpu.start.benchCores.toFixed(2)}`,
+    );
+  }
   const errors = result.tally.sorted().filter(([key]) => !/ (200|201|204)$/.test(key));
   out.push(
     `  errors: ${errors.length ? errors.map(([k, n]) => `${k}: ${n}`).join('; ') : 'none'}; error lines logged by the instances: ${result.serverErrors.length}  ${verdict('errors')}`,

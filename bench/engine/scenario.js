@@ -133,6 +133,7 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
   const pids = () => [...instances.map((i) => i.pid), fakes.pid].filter(Boolean);
   const meter = cpuMeter(pids, engineState.dbName);
   const cpu0 = instances.map((i) => cpuSeconds(i.pid));
+  const fakesCpu0 = cpuSeconds(fakes.pid);
   const startedAt = Date.now();
   const statuses = watchStatuses(pool);
   await mapLimit(org.members, org.members.length, async (member) => {
@@ -152,6 +153,8 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
   await statuses.stop();
   const startCpu = meter();
   const cpuPerInstance = instances.map((i, k) => (cpu0[k] === null ? null : cpuSeconds(i.pid) - cpu0[k]));
+  const fakesCpuSeconds = fakesCpu0 === null ? null : cpuSeconds(fakes.pid) - fakesCpu0;
+  const decidedSeconds = (Date.now() - startedAt) / 1000;
   if (decidedMs === null) warnings.push('engine: sessions still PENDING 180 s after the last start');
   const afterStart = await sessionTimes(
     pool,
@@ -237,7 +240,7 @@ async function runEngineScenario({ smoke, stamp, log, warnings }) {
     invariant,
     tally,
     serverErrors,
-    cpu: { start: startCpu, perInstance: cpuPerInstance },
+    cpu: { start: startCpu, perInstance: cpuPerInstance, fakesSeconds: fakesCpuSeconds, startSeconds: decidedSeconds },
   });
 }
 

@@ -45,19 +45,26 @@ function cpuMeter(pids, dbName) {
   try {
     const started = Date.now();
     const backends0 = backendsOf(dbName);
-    const ours = (backends) => [process.pid, ...pids(), ...backends].reduce((sum, pid) => sum + processTicks(pid), 0);
+    const sum = (list) => list.reduce((total, pid) => total + processTicks(pid), 0);
+    const ours = (backends) => sum([process.pid, ...pids(), ...backends]);
     const machine0 = machineBusyTicks();
     const ours0 = ours(backends0);
+    const bench0 = processTicks(process.pid);
+    const backendTicks0 = sum(backends0);
     return () => {
       const seconds = (Date.now() - started) / 1000;
       const machine = machineBusyTicks() - machine0;
       // Backends a pool opened meanwhile are ours too, with every tick of theirs in the window.
-      const mine = ours(new Set([...backends0, ...backendsOf(dbName)])) - ours0;
+      const backends = [...new Set([...backends0, ...backendsOf(dbName)])];
+      const mine = ours(backends) - ours0;
       // In cores: 1.0 = one core fully busy for the whole round.
       return {
         machineCores: machine / TICKS / seconds,
         oursCores: mine / TICKS / seconds,
         otherCores: Math.max(0, machine - mine) / TICKS / seconds,
+        // Where ours went, in cores: the load generator (this process) and our database's backends.
+        benchCores: (processTicks(process.pid) - bench0) / TICKS / seconds,
+        databaseCores: (sum(backends) - backendTicks0) / TICKS / seconds,
         cpus: os.cpus().length,
       };
     };
