@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ClsService } from 'nestjs-cls';
 import { TxHost } from '@app/database';
+import { inBackgroundLane } from '@app/common';
+import { FirewallOutcomeRecorder } from '../../libs/access/src/engine/firewall-outcome.recorder';
 import { nextSessionStatus, SessionState } from '../../libs/access/src/engine/session-state';
 import { SessionSettler } from '../../libs/access/src/engine/session-settler';
 import { SessionSettleSweep } from '../../libs/access/src/engine/session-settle.sweep';
@@ -134,6 +136,62 @@ describe('sessions engine: settling a session from its rules', () => {
     }
     expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
     await org.admin.post(`/sessions/${started.body.id}/stop`);
+  });
+
+  it("an outcome that waits for its grant's lock sees the holder the lock's transaction added: that holder is APPLIED too", async () => {
+    const sg = await securityGroup(e, org);
+    const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.73', resourceIds: [sg.id] });
+    expect(first.status).toBe(201);
+    const [{ grant_id: grantId }] = (
+      await e.t.db.query(`SELECT grant_id FROM session_rules WHERE session_id = $1`, [first.body.id])
+    ).rows;
+    const second = randomUUID();
+    const recorder = e.t.app.get(FirewallOutcomeRecorder);
+    const holder = await e.t.db.connect();
+    let recording: Promise<void> | undefined;
+    try {
+      // A second holder joins the grant while the call's outcome is on its way (what a start sharing the rule does).
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM access_grants WHERE id = $1 FOR UPDATE', [grantId]);
+      await holder.query(
+        `INSERT INTO sessions (id, organization_id, user_id, user_email, ipv4_address, status, started_at, expires_at)
+         VALUES ($1, $2, $3, 'joined@example.test', '198.51.100.73', 'PENDING', now(), now() + interval '1 hour')`,
+        [second, org.id, randomUUID()],
+      );
+      await holder.query(
+        `INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status, grant_id, holds)
+         VALUES ($1, $2, $3, 'sg', 4, '198.51.100.73', 'PENDING', $4, true)`,
+        [org.id, second, sg.id, grantId],
+      );
+      recording = e.t.app.get(ClsService).run(() => inBackgroundLane(() => recorder.applied([grantId], { ok: true })));
+      // The outcome is waiting for the grant's lock.
+      const deadline = Date.now() + 5_000;
+      let waiting = false;
+      while (Date.now() < deadline && !waiting) {
+        const { rows } = await e.t.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%engine_grants_applied%'`,
+        );
+        waiting = rows[0].n > 0;
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(waiting).toBe(true);
+      await holder.query('COMMIT');
+      await recording;
+    } finally {
+      if (recording === undefined) await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+    }
+    await e.t.app.get(SessionSettler).idle();
+    const { rows } = await e.t.db.query(
+      `SELECT s.id, s.status, r.status AS rule FROM sessions s JOIN session_rules r ON r.session_id = s.id WHERE s.id = ANY($1)`,
+      [[first.body.id, second]],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.id, [row.status, row.rule]]))).toEqual({
+      [first.body.id]: ['ACTIVE', 'APPLIED'],
+      [second]: ['ACTIVE', 'APPLIED'],
+    });
+    await e.t.db.query(`UPDATE session_rules SET holds = false WHERE session_id = $1`, [second]);
+    await org.admin.post(`/sessions/${first.body.id}/stop`);
   });
 
   it('a batch the settler cannot settle (twice) is left, logged, to SessionSettleSweep, which settles it', async () => {

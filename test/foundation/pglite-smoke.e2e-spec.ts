@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, expectError } from '../harness/api-client';
 import { awsCredentialBody, registerOrganization } from '../harness/factories';
+import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../harness/test-app';
 
 /**
@@ -61,5 +62,41 @@ describe('embedded PGlite: no DATABASE_URL', () => {
     // None of it reached the shared PostgreSQL test database (t.db points there).
     const { rows } = await t.db.query('SELECT count(*)::int AS n FROM organizations WHERE id = $1', [org.id]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it("runs the engine's outcome functions (plpgsql): a rule's grant applied, its session settled ACTIVE", async () => {
+    const org = await registerOrganization(t, 'Embedded engine');
+    const credential = await org.admin.post('/credentials', awsCredentialBody());
+    expect(credential.status).toBe(201);
+    const db = t.app.get(DataSource);
+    const [resource] = await db.query(
+      `INSERT INTO resources (id, organization_id, credential_id, name, provider, resource_type, resource_identifier, region, is_active)
+       VALUES (gen_random_uuid(), $1, $2, 'sg', 'AWS', 'SECURITY_GROUP', 'sg-0123456789abcdef0', 'eu-west-1', true) RETURNING id`,
+      [org.id, credential.body.id],
+    );
+    const [grant] = await db.query(
+      `INSERT INTO access_grants (organization_id, resource_id, cidr, status, description, pending_since, next_attempt_at)
+       VALUES ($1, $2, '192.0.2.7/32', 'PENDING', 'EntryGuard test', now(), now()) RETURNING id`,
+      [org.id, resource.id],
+    );
+    const [session] = await db.query(
+      `INSERT INTO sessions (organization_id, user_id, user_email, ipv4_address, status, started_at, expires_at)
+       VALUES ($1, gen_random_uuid(), 'embedded@example.test', '192.0.2.7', 'PENDING', now(), now() + interval '1 hour') RETURNING id`,
+      [org.id],
+    );
+    await db.query(
+      `INSERT INTO session_rules (organization_id, session_id, resource_id, resource_name, ip_version, ip_address, status, grant_id, holds)
+       VALUES ($1, $2, $3, 'sg', 4, '192.0.2.7', 'PENDING', $4, true)`,
+      [org.id, session.id, resource.id, grant.id],
+    );
+
+    const [{ unsettled }] = await db.query(`SELECT engine_grants_applied($1::uuid[]) AS unsettled`, [[grant.id]]);
+    expect(unsettled).toEqual([]);
+    const [after] = await db.query(
+      `SELECT s.status, r.status AS rule, g.status AS grant FROM sessions s JOIN session_rules r ON r.session_id = s.id
+       JOIN access_grants g ON g.id = r.grant_id WHERE s.id = $1`,
+      [session.id],
+    );
+    expect(after).toEqual({ status: 'ACTIVE', rule: 'APPLIED', grant: 'APPLIED' });
   });
 });

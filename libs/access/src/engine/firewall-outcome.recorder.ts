@@ -2,23 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { GrantLedger } from './grant-ledger';
 import { SessionSettler } from './session-settler';
-import { SessionState } from './session-state';
 import { rows } from './sql';
 
 export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
 
 /**
- * Writes what a provider call did: the grants' states and their holders' view of them, in one
- * statement under the grants' locks; then the statuses of the sessions that may have changed (in
- * the same transaction when free, else by the SessionSettler). Every update is conditional on the
- * state the call started from, so a stop that arrived meanwhile is never overwritten.
+ * Writes what a provider call did: the grants' states and their holders' view of them, under the
+ * grants' locks; then the statuses of the sessions that may have changed (in the same transaction
+ * when free, else by the SessionSettler). Every update is conditional on the state the call
+ * started from, so a stop that arrived meanwhile is never overwritten.
  */
 @Injectable()
 export class FirewallOutcomeRecorder {
   constructor(
     private readonly txHost: TxHost,
     private readonly ledger: GrantLedger,
-    private readonly sessions: SessionState,
     private readonly settler: SessionSettler,
   ) {}
 
@@ -27,17 +25,7 @@ export class FirewallOutcomeRecorder {
       return;
     }
     if (result.ok) {
-      await this.writeAndSettle(
-        `WITH done AS (
-             UPDATE access_grants SET status = 'APPLIED', applied_at = now(), last_error = NULL, attempts = attempts + 1, updated_at = now()
-             WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
-           static_targets AS (
-             UPDATE static_ip_rule_resources SET status = 'APPLIED', applied_at = now(), error_message = NULL
-             WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING')
-           UPDATE session_rules SET status = 'APPLIED', applied_at = now(), error_message = NULL
-           WHERE grant_id IN (SELECT id FROM done) AND holds AND status = 'PENDING' RETURNING session_id`,
-        [grantIds],
-      );
+      await this.settleAfter(`SELECT engine_grants_applied($1::uuid[]) AS unsettled`, [grantIds]);
     } else if (result.retryAt) {
       await this.query(
         `UPDATE access_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
@@ -47,17 +35,11 @@ export class FirewallOutcomeRecorder {
     } else {
       // Given up: the holders see FAILED and let go. A call that may have reached the provider
       // (it timed out) is followed by a removal, so nothing is left open by a late success.
-      await this.writeAndSettle(
-        `WITH failed AS (
-             UPDATE access_grants SET status = $2, attempts = attempts + 1, last_error = $3, next_attempt_at = now(), updated_at = now()
-             WHERE id = ANY($1) AND status = 'PENDING' RETURNING id),
-           static_targets AS (
-             UPDATE static_ip_rule_resources SET status = 'FAILED', holds = false, error_message = $3
-             WHERE grant_id IN (SELECT id FROM failed) AND holds)
-           UPDATE session_rules SET status = 'FAILED', holds = false, error_message = $3
-           WHERE grant_id IN (SELECT id FROM failed) AND holds RETURNING session_id`,
-        [grantIds, result.mayHaveApplied ? 'REMOVING' : 'FAILED', result.reason],
-      );
+      await this.settleAfter(`SELECT engine_grants_failed($1::uuid[], $2, $3) AS unsettled`, [
+        grantIds,
+        result.mayHaveApplied ? 'REMOVING' : 'FAILED',
+        result.reason,
+      ]);
     }
   }
 
@@ -67,14 +49,7 @@ export class FirewallOutcomeRecorder {
     }
     if (result.ok) {
       // Only grants still without holders: one taken again meanwhile is PENDING now and stays.
-      await this.writeAndSettle(
-        `WITH done AS (
-             UPDATE access_grants SET status = 'REMOVED', removed_at = now(), last_error = NULL, updated_at = now()
-             WHERE id = ANY($1) AND status = 'REMOVING' RETURNING id)
-           UPDATE session_rules SET status = 'REMOVED', removed_at = now(), error_message = NULL
-           WHERE grant_id IN (SELECT id FROM done) AND status = 'REMOVING' RETURNING session_id`,
-        [grantIds],
-      );
+      await this.settleAfter(`SELECT engine_grants_removed($1::uuid[]) AS unsettled`, [grantIds]);
       return;
     }
     await this.query(
@@ -88,35 +63,26 @@ export class FirewallOutcomeRecorder {
   }
 
   /**
-   * Writes the outcome (see `write`) and settles the sessions it touched. Those it decided that no
-   * other transaction holds are settled in its transaction, never waiting for a session's row (the
-   * grants' locks are held meanwhile). Every other one goes to the settler once this has committed:
-   * a session whose other rules another call is writing at the same time is settled after both
-   * have committed, whichever commits last.
+   * Writes the outcome with one of the engine's outcome functions (migration
+   * EngineOutcomeFunctions: the grants locked, then written with their holders, then the sessions
+   * they decided settled where no other transaction holds them), one round trip. Every other
+   * session it touched goes to the settler once it has committed: a session whose other rules
+   * another call is writing at the same time is settled after both have committed.
    */
-  private async writeAndSettle(sql: string, parameters: [string[], ...unknown[]]): Promise<void> {
-    const unsettled = await this.txHost.withTransaction(async () => {
-      const found = await this.writeLocked<{ session_id: string }>(sql, parameters);
-      return this.sessions.settleFree(found.map((row) => row.session_id));
-    });
-    this.settler.settleSoon(unsettled);
-  }
-
-  private async query(sql: string, parameters: [string[], ...unknown[]]): Promise<void> {
-    await this.write(sql, parameters);
+  private async settleAfter(sql: string, parameters: unknown[]): Promise<void> {
+    const [row] = await rows<{ unsettled: string[] }>(this.txHost.tx, sql, parameters);
+    this.settler.settleSoon(row?.unsettled ?? []);
   }
 
   /**
-   * Locks the grants first, in a statement of its own: the write that follows then starts after
-   * every transaction that held them has committed, and sees the holders those added. (In one
-   * statement, its snapshot would predate the wait for the locks, and miss them.)
+   * A retry's bookkeeping. The grants are locked first, in a statement of its own: the write that
+   * follows then starts after every transaction that held them has committed, and sees the holders
+   * those added. (In one statement, its snapshot would predate the wait for the locks, and miss them.)
    */
-  private write<T>(sql: string, parameters: [string[], ...unknown[]]): Promise<T[]> {
-    return this.txHost.withTransaction(() => this.writeLocked<T>(sql, parameters));
-  }
-
-  private async writeLocked<T>(sql: string, parameters: [string[], ...unknown[]]): Promise<T[]> {
-    await this.ledger.lockGrants('id = ANY($1)', [parameters[0]]);
-    return rows<T>(this.txHost.tx, sql, parameters);
+  private query(sql: string, parameters: [string[], ...unknown[]]): Promise<void> {
+    return this.txHost.withTransaction(async () => {
+      await this.ledger.lockGrants('id = ANY($1)', [parameters[0]]);
+      await rows(this.txHost.tx, sql, parameters);
+    });
   }
 }

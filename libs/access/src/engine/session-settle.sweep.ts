@@ -1,7 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { inBackgroundLane, Poller } from '@app/common';
-import { TxHost } from '@app/database';
 import { ACCESS_SETTINGS, AccessSettings } from './access-settings';
 import { SessionState } from './session-state';
 
@@ -21,7 +20,6 @@ export class SessionSettleSweep implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly sessions: SessionState,
-    private readonly txHost: TxHost,
     private readonly cls: ClsService,
     @Inject(ACCESS_SETTINGS) settings: AccessSettings,
   ) {
@@ -58,6 +56,6 @@ export class SessionSettleSweep implements OnApplicationBootstrap, OnApplication
     if (ids.length === 0) {
       return 0;
     }
-    return (await this.txHost.withTransaction(() => this.sessions.settle(ids))).length;
+    return (await this.sessions.settle(ids)).length;
   }
 }

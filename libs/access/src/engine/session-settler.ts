@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { inBackgroundLane } from '@app/common';
-import { TxHost } from '@app/database';
 import { SessionState } from './session-state';
 
-/** Sessions settled in one transaction, at most. */
+/** Sessions settled in one statement, at most. */
 const BATCH = 500;
 const STOP_GRACE_MS = 2_000;
 
@@ -12,7 +11,7 @@ const STOP_GRACE_MS = 2_000;
  * Settles sessions after their rules' outcomes have committed (§13: a session's status follows its
  * rules). An outcome settles in its own transaction the sessions it decided and no one holds; it
  * hands the settler every other session it touched once it has committed, and goes on to its next
- * firewall; one loop per instance settles what has gathered meanwhile, one transaction per batch.
+ * firewall; one loop per instance settles what has gathered meanwhile, one statement per batch.
  * A session is settled only after the outcome that decided it has committed, so the settle sees
  * it. The queue is only a shortcut: if this instance dies first, or a batch fails,
  * SessionSettleSweep finds the sessions (every rule decided, status not yet) and settles them.
@@ -25,7 +24,6 @@ export class SessionSettler implements OnApplicationShutdown {
 
   constructor(
     private readonly sessions: SessionState,
-    private readonly txHost: TxHost,
     private readonly cls: ClsService,
   ) {}
 
@@ -69,7 +67,7 @@ export class SessionSettler implements OnApplicationShutdown {
       // A second try for a transient failure (a deadlock with a stop); after that, the sweep.
       for (let attempt = 1; attempt <= 2; attempt++) {
         try {
-          await this.cls.run({ ifNested: 'override' }, () => this.txHost.withTransaction(() => this.sessions.settle(batch)));
+          await this.cls.run({ ifNested: 'override' }, () => this.sessions.settle(batch));
           break;
         } catch (error) {
           if (attempt === 2) {

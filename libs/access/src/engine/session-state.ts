@@ -9,6 +9,8 @@ type Counts = Partial<Record<'PENDING' | 'APPLIED' | 'FAILED' | 'REMOVING' | 'RE
  * A session's status follows its rules (§13): PENDING until every rule is decided, then ACTIVE
  * (all applied), PARTIAL (some) or FAILED (none; terminal). An ending session is EXPIRING until
  * its last rule is removed, then EXPIRED (time ran out) or CANCELLED (stopped, or its user removed).
+ * The engine settles in SQL, with session_next_status (migration EngineOutcomeFunctions); a test
+ * holds the two equal for every status and every mix of rules.
  */
 export function nextSessionStatus(current: SessionStatus, endedReason: string | null, counts: Counts): SessionStatus {
   const pending = counts.PENDING ?? 0;
@@ -36,25 +38,6 @@ export function nextSessionStatus(current: SessionStatus, endedReason: string | 
   return 'PARTIAL';
 }
 
-/** `nextSessionStatus` may answer something new: no rule PENDING, and an ending session holds nothing on the provider. */
-const MAY_CHANGE = `s.status IN ('PENDING', 'ACTIVE', 'PARTIAL', 'EXPIRING') AND NOT EXISTS (
-  SELECT 1 FROM session_rules r WHERE r.session_id = s.id AND (r.status = 'PENDING' OR (s.status = 'EXPIRING' AND r.status IN ('REMOVING', 'APPLIED'))))`;
-
-/**
- * `nextSessionStatus` in SQL, over a session row `s` and its rules' counts `c` (columns pending,
- * applied, failed, removing; null when the session has no rule). A test holds the two equal for
- * every status and every mix of rules.
- */
-const NEXT_STATUS = `CASE
-  WHEN s.status = 'EXPIRING' THEN CASE
-    WHEN coalesce(c.removing, 0) > 0 OR coalesce(c.pending, 0) > 0 OR coalesce(c.applied, 0) > 0 THEN s.status
-    WHEN s.ended_reason = 'EXPIRED' THEN 'EXPIRED' ELSE 'CANCELLED' END
-  WHEN s.status NOT IN ('PENDING', 'ACTIVE', 'PARTIAL') THEN s.status
-  WHEN coalesce(c.pending, 0) > 0 THEN s.status
-  WHEN coalesce(c.failed, 0) = 0 AND coalesce(c.applied, 0) > 0 THEN 'ACTIVE'
-  WHEN coalesce(c.applied, 0) = 0 THEN 'FAILED'
-  ELSE 'PARTIAL' END`;
-
 @Injectable()
 export class SessionState {
   constructor(private readonly txHost: TxHost) {}
@@ -67,7 +50,7 @@ export class SessionState {
     const found = await rows<{ id: string }>(
       this.txHost.tx,
       `SELECT s.id FROM sessions s WHERE s.status IN ('PENDING', 'EXPIRING')
-         AND coalesce(s.ended_at, s.created_at) < now() - make_interval(secs => $2) AND ${MAY_CHANGE}
+         AND coalesce(s.ended_at, s.created_at) < now() - make_interval(secs => $2) AND session_may_settle(s.id, s.status)
        ORDER BY s.created_at LIMIT $1`,
       [limit, graceSeconds],
     );
@@ -76,63 +59,38 @@ export class SessionState {
 
   /**
    * Recomputes the statuses of those of these sessions whose rules are all decided (the rest cannot
-   * change until another rule does); returns the ones that changed. In the caller's transaction,
-   * which it needs: the sessions are locked first, in id order (as everywhere), and their rules are
-   * counted by the next statement, whose snapshot then includes everything that held those locks.
-   * Call it after the rule changes it is to see have committed.
+   * change until another rule does); returns the ones that changed. One statement (the function
+   * sessions_settle, see its migration): the sessions are locked first, in id order (as everywhere),
+   * and their rules are counted afterwards, by a statement whose snapshot includes everything that
+   * held those locks. Call it after the rule changes it is to see have committed.
    */
   async settle(sessionIds: Iterable<string>): Promise<Array<{ id: string; status: SessionStatus }>> {
     const ids = [...new Set(sessionIds)];
     if (ids.length === 0) {
       return [];
     }
-    return this.recount(await this.lockDecided(ids, 'wait'));
+    const settled = await this.settleSql(ids, false);
+    return settled.filter((row) => row.changed).map((row) => ({ id: row.session_id, status: row.new_status }));
   }
 
   /**
-   * `settle` for the sessions no other transaction holds, without waiting for any: for an outcome's
-   * own transaction, after its write (a queue on a session's row there would hold the grants' locks).
-   * Returns the sessions it did not settle (held by another transaction, or not yet decided in what
-   * this transaction sees); the caller hands those to the settler once it has committed.
+   * `settle` for the sessions no other transaction holds, without waiting for any. Returns the
+   * sessions it did not settle (held by another transaction, or not yet decided in what it sees).
    */
   async settleFree(sessionIds: Iterable<string>): Promise<string[]> {
     const ids = [...new Set(sessionIds)];
     if (ids.length === 0) {
       return [];
     }
-    const locked = new Set(await this.lockDecided(ids, 'skip'));
-    await this.recount([...locked]);
+    const locked = new Set((await this.settleSql(ids, true)).map((row) => row.session_id));
     return ids.filter((id) => !locked.has(id));
   }
 
-  /** Of these sessions, locks (in id order) the ones whose rules are all decided; 'skip' passes over those another transaction holds. */
-  private async lockDecided(ids: string[], held: 'wait' | 'skip'): Promise<string[]> {
-    const found = await rows<{ id: string }>(
+  private settleSql(ids: string[], skipLocked: boolean) {
+    return rows<{ session_id: string; new_status: SessionStatus; changed: boolean }>(
       this.txHost.tx,
-      held === 'wait'
-        ? `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE`
-        : `SELECT s.id FROM sessions s WHERE s.id = ANY($1) AND ${MAY_CHANGE} ORDER BY s.id FOR UPDATE SKIP LOCKED`,
-      [ids],
-    );
-    return found.map((row) => row.id);
-  }
-
-  /** Counts the rules of these sessions, which this transaction has locked, and sets their status. */
-  private async recount(lockedIds: string[]): Promise<Array<{ id: string; status: SessionStatus }>> {
-    if (lockedIds.length === 0) {
-      return [];
-    }
-    return rows<{ id: string; status: SessionStatus }>(
-      this.txHost.tx,
-      `WITH counts AS (
-         SELECT session_id, count(*) FILTER (WHERE status = 'PENDING') AS pending, count(*) FILTER (WHERE status = 'APPLIED') AS applied,
-           count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) FILTER (WHERE status = 'REMOVING') AS removing
-         FROM session_rules WHERE session_id = ANY($1) GROUP BY session_id)
-       UPDATE sessions s SET status = ${NEXT_STATUS}, ended_at = CASE WHEN ${NEXT_STATUS} = 'FAILED' THEN now() ELSE s.ended_at END
-       FROM unnest($1::uuid[]) AS l(id) LEFT JOIN counts c ON c.session_id = l.id
-       WHERE s.id = l.id AND ${NEXT_STATUS} <> s.status
-       RETURNING s.id, s.status`,
-      [lockedIds],
+      `SELECT session_id, new_status, changed FROM sessions_settle($1::uuid[], $2)`,
+      [ids, skipLocked],
     );
   }
 }

@@ -7,6 +7,7 @@ import { Mfa1764800000000 } from './1764800000000-mfa';
 import { AccessEngine1764900000000 } from './1764900000000-access-engine';
 import { ApiKeys1765000000000 } from './1765000000000-api-keys';
 import { SessionEngineSweeps1765100000000 } from './1765100000000-session-engine-sweeps';
+import { EngineOutcomeFunctions1765200000000 } from './1765200000000-engine-outcome-functions';
 
 /** Listed by class, not by glob, so the app, the CLI and tests load the same set from src or dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AccessEngine1764900000000,
   ApiKeys1765000000000,
   SessionEngineSweeps1765100000000,
+  EngineOutcomeFunctions1765200000000,
 ];
