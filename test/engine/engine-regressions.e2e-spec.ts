@@ -195,6 +195,69 @@ describe('sessions engine: soak findings', () => {
   });
 });
 
+describe("sessions engine: a sync's last write lets its claim go", () => {
+  let e: EngineTest;
+  let org: EngineOrg;
+  engineSuite({}, (ready, readyOrg) => {
+    e = ready;
+    org = readyOrg;
+  });
+
+  const syncRow = async (id: string) =>
+    (await e.t.db.query(`SELECT leased_until, due_at, due_at <= now() AS due FROM resource_sync WHERE resource_id = $1`, [id])).rows[0];
+
+  it('applied rules and the release in one write: nothing left due when nothing came meanwhile; due again when a start came during the call', async () => {
+    const sg = await securityGroup(e, org);
+    const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.93', resourceIds: [sg.id] });
+    await e.worker.runOnce();
+    expect((await sessionOf(org.admin, first.body.id)).status).toBe('ACTIVE');
+    expect(await syncRow(sg.id)).toMatchObject({ leased_until: null, due_at: null });
+
+    // A start while the provider call is out: its rule was not in this call, so the firewall is due again at once.
+    const other = await org.admin.post('/sessions', { ipv4Address: '198.51.100.94', resourceIds: [sg.id] });
+    e.aws.state.delayMs = 400;
+    let third: { body: { id: string } } | undefined;
+    const starting = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        void org.admin.post('/sessions', { ipv4Address: '198.51.100.95', resourceIds: [sg.id] }).then((answer) => {
+          third = answer;
+          resolve();
+        });
+      }, 150),
+    );
+    await Promise.all([e.worker.runOnce(), starting]);
+    e.aws.state.delayMs = 0;
+    expect((await sessionOf(org.admin, other.body.id)).status).toBe('ACTIVE');
+    expect((await sessionOf(org.admin, third!.body.id)).status).toBe('PENDING');
+    expect(await syncRow(sg.id)).toMatchObject({ leased_until: null, due: true });
+    await drain(e);
+    expect((await sessionOf(org.admin, third!.body.id)).status).toBe('ACTIVE');
+    for (const id of [first.body.id, other.body.id, third!.body.id]) await org.admin.post(`/sessions/${id}/stop`);
+    await drain(e);
+  });
+
+  it('a lease taken over during the call: the outcome is written, the other claim keeps the firewall', async () => {
+    const sg = await securityGroup(e, org);
+    const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.96', resourceIds: [sg.id] });
+    e.aws.state.delayMs = 400;
+    const stolen = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        void e.t.db
+          .query(`UPDATE resource_sync SET leased_until = date_trunc('milliseconds', now() + interval '1 minute') WHERE resource_id = $1`, [sg.id])
+          .then(() => resolve());
+      }, 150),
+    );
+    await Promise.all([e.worker.runOnce(), stolen]);
+    e.aws.state.delayMs = 0;
+    expect((await sessionOf(org.admin, started.body.id)).status).toBe('ACTIVE');
+    const row = await syncRow(sg.id);
+    expect(row.leased_until.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    await e.t.db.query(`UPDATE resource_sync SET leased_until = NULL WHERE resource_id = $1`, [sg.id]);
+    await org.admin.post(`/sessions/${started.body.id}/stop`);
+    await drain(e);
+  });
+});
+
 describe('sessions engine: soak findings, with a short lease', () => {
   let e: EngineTest;
   let org: EngineOrg;

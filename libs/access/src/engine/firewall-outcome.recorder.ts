@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { GrantLedger } from './grant-ledger';
 import { SessionSettler } from './session-settler';
+import type { ClaimedFirewall } from './firewall-sync.repository';
 import { rows } from './sql';
 
 export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
@@ -41,6 +42,25 @@ export class FirewallOutcomeRecorder {
         result.reason,
       ]);
     }
+  }
+
+  /**
+   * `applied` with success, and the firewall's claim let go in the same round trip (what
+   * `FirewallSyncRepository.release` does, after the outcome). Returns whether the lease was still
+   * this claim's, and when the firewall is due next.
+   */
+  async appliedAndReleased(
+    grantIds: string[],
+    claim: Pick<ClaimedFirewall, 'resourceId' | 'generation' | 'leasedUntil'>,
+    reconcileNext: Date | null,
+  ): Promise<{ released: boolean; next: Date | null }> {
+    const [row] = await rows<{ unsettled: string[]; released: boolean; next_due: Date | null }>(
+      this.txHost.tx,
+      `SELECT unsettled, released, next_due FROM engine_grants_applied_and_release($1::uuid[], $2, $3, $4, $5)`,
+      [grantIds, claim.resourceId, claim.generation, reconcileNext, claim.leasedUntil],
+    );
+    this.settler.settleSoon(row.unsettled);
+    return { released: row.released, next: row.next_due };
   }
 
   async removed(grantIds: string[], result: CallResult): Promise<void> {

@@ -139,22 +139,17 @@ export class FirewallSyncRepository {
   }
 
   /**
-   * Lets go of the lease. If nothing changed since the claim, the row falls due when its earliest
-   * retry does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
+   * Lets go of the lease (resource_sync_release, fenced: a claim whose lease was taken over lets
+   * nothing go). If nothing changed since the claim, the row falls due when its earliest retry
+   * does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
    */
   async release(claim: ClaimedFirewall, reconcileNext: Date | null): Promise<Date | null> {
-    // Fenced: a claim whose lease was taken over lets nothing go.
-    const [row] = await rows<{ due_at: Date | null }>(
+    const [row] = await rows<{ next_due: Date | null }>(
       this.dataSource,
-      `UPDATE resource_sync SET leased_until = NULL,
-         reconcile_due_at = coalesce($3, reconcile_due_at),
-         due_at = CASE WHEN generation = $2 THEN
-           (SELECT min(next_attempt_at) FROM access_grants WHERE resource_id = $1 AND status IN ('PENDING', 'REMOVING'))
-           ELSE now() END
-       WHERE resource_id = $1 AND leased_until = $4 RETURNING due_at`,
+      `SELECT next_due FROM resource_sync_release($1, $2, $3, $4)`,
       [claim.resourceId, claim.generation, reconcileNext, claim.leasedUntil],
     );
-    return row?.due_at ?? null;
+    return row?.next_due ?? null;
   }
 
   async saveHealth(resourceId: string, health: string, staleCidrs: string[]): Promise<void> {

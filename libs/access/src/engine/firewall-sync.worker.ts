@@ -89,6 +89,8 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
   private async sync(claim: ClaimedFirewall): Promise<void> {
     const resource = claim.resource;
     let reconcileNext: Date | null = null;
+    // Set when the sync's last write let the claim go with it (its usual end): nothing left to release.
+    let released = false;
     try {
       // A claim may have waited behind others of this instance: still ours?
       await this.keepLease(claim);
@@ -108,7 +110,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
           await this.remove(claim, work.remove, call);
         }
         if (work.apply.length > 0) {
-          await this.apply(claim, work.apply, call);
+          released = await this.apply(claim, work.apply, call, reconcileNext);
         }
       });
     } catch (error) {
@@ -117,8 +119,9 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       }
       this.logger.warn(`resource ${resource.id}: its lease ran out and another instance took it; left to that one`);
     } finally {
-      const next = await this.repository.release(claim, reconcileNext);
-      this.wakeBy(next);
+      if (!released) {
+        this.wakeBy(await this.repository.release(claim, reconcileNext));
+      }
     }
   }
 
@@ -135,7 +138,8 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async apply(claim: ClaimedFirewall, grants: GrantWork[], call: FirewallCall): Promise<void> {
+  /** Returns true when its write let the claim go too (a success, the sync's last step). */
+  private async apply(claim: ClaimedFirewall, grants: GrantWork[], call: FirewallCall, reconcileNext: Date | null): Promise<boolean> {
     const resource = claim.resource;
     const outcome = await call((adapter, secret) =>
       adapter.applyRules(
@@ -145,11 +149,13 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       ),
     );
     if (outcome.ok) {
-      await this.recorder.applied(
+      const { next } = await this.recorder.appliedAndReleased(
         grants.map((grant) => grant.id),
-        { ok: true },
+        claim,
+        reconcileNext,
       );
-      return;
+      this.wakeBy(next);
+      return true;
     }
     const reason = outcome.reason;
     if (!isTransientFailure(outcome)) {
@@ -158,7 +164,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
         grants.map((grant) => grant.id),
         { ok: false, reason, retryAt: null, mayHaveApplied: false },
       );
-      return;
+      return false;
     }
     // Transient: each rule retries until its own deadline, then fails (and is removed in case the call got through).
     const now = Date.now();
@@ -176,6 +182,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       mayHaveApplied: true,
     });
     await this.recorder.applied(giveUp, { ok: false, reason, retryAt: null, mayHaveApplied: true });
+    return false;
   }
 
   private async remove(claim: ClaimedFirewall, grants: GrantWork[], call: FirewallCall): Promise<void> {

@@ -139,9 +139,38 @@ export class EngineOutcomeFunctions1765200000000 implements MigrationInterface {
         RETURN ARRAY(SELECT unnest(touched) EXCEPT SELECT session_id FROM sessions_settle(touched, true));
       END
       $$`);
+    // A claim lets go of its firewall (fenced: only while the lease is still the one it took). If
+    // nothing changed since the claim, the firewall falls due when its earliest retry does (or
+    // never); a change made meanwhile (generation moved) leaves it due now.
+    await q.query(`
+      CREATE FUNCTION resource_sync_release(sync_resource_id uuid, sync_generation integer, sync_reconcile_next timestamptz,
+        sync_leased_until timestamptz)
+      RETURNS TABLE (released boolean, next_due timestamptz) LANGUAGE sql AS $$
+        UPDATE resource_sync SET leased_until = NULL, reconcile_due_at = coalesce(sync_reconcile_next, reconcile_due_at),
+          due_at = CASE WHEN generation = sync_generation THEN
+            (SELECT min(g.next_attempt_at) FROM access_grants g WHERE g.resource_id = sync_resource_id AND g.status IN ('PENDING', 'REMOVING'))
+            ELSE now() END
+        WHERE resource_id = sync_resource_id AND leased_until = sync_leased_until
+        RETURNING true, due_at
+      $$`);
+    // The usual end of a sync, one round trip: its rules applied, then its firewall let go.
+    await q.query(`
+      CREATE FUNCTION engine_grants_applied_and_release(grant_ids uuid[], sync_resource_id uuid, sync_generation integer,
+        sync_reconcile_next timestamptz, sync_leased_until timestamptz)
+      RETURNS TABLE (unsettled uuid[], released boolean, next_due timestamptz) LANGUAGE plpgsql AS $$
+      DECLARE
+        left_over uuid[];
+      BEGIN
+        left_over := engine_grants_applied(grant_ids);
+        RETURN QUERY SELECT left_over, coalesce(r.released, false), r.next_due
+          FROM (SELECT 1) AS one LEFT JOIN resource_sync_release(sync_resource_id, sync_generation, sync_reconcile_next, sync_leased_until) AS r ON true;
+      END
+      $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION engine_grants_applied_and_release(uuid[], uuid, integer, timestamptz, timestamptz)`);
+    await q.query(`DROP FUNCTION resource_sync_release(uuid, integer, timestamptz, timestamptz)`);
     await q.query(`DROP FUNCTION engine_grants_removed(uuid[])`);
     await q.query(`DROP FUNCTION engine_grants_failed(uuid[], varchar, text)`);
     await q.query(`DROP FUNCTION engine_grants_applied(uuid[])`);
