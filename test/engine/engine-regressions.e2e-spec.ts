@@ -1,3 +1,5 @@
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { inBackgroundLane } from '@app/common';
 import { FirewallLock } from '../../libs/access/src/engine/firewall-lock';
 import { FirewallSyncRepository } from '../../libs/access/src/engine/firewall-sync.repository';
 import { drain, EngineOrg, EngineTest, engineSuite, expectInvariant, REGION, securityGroup, sessionOf } from './engine-harness';
@@ -169,8 +171,42 @@ describe('sessions engine: soak findings', () => {
     // route-b ran beside the first edit of route-a.
     const b = spans.find((span) => span.name === 'b')!;
     expect(b.from).toBeLessThan(a1.to);
-    const { rows } = await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
-    expect(rows[0].n).toBe(0);
+    // Each lock is let go right after its edit (without holding up the caller), also after a failed edit.
+    const deadline = Date.now() + 2_000;
+    let held = -1;
+    while (held !== 0 && Date.now() < deadline) {
+      held = (await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n;
+      if (held !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(held).toBe(0);
+  });
+
+  it('a route lock whose unlock fails goes with its connection, which is closed, not pooled', async () => {
+    const lock = e.t.app.get(FirewallLock);
+    const secret = { provider: 'APISIX', data: { adminUrl: 'http://127.0.0.1:9180', adminKey: 'k' } } as never;
+    const target = { provider: 'APISIX', resourceType: 'ROUTE', resourceIdentifier: 'route-unlock', region: null, config: {} } as never;
+    const original = PostgresQueryRunner.prototype.query;
+    let unlocks = 0;
+    const unlock = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args) {
+      if (String(args[0]).includes('pg_advisory_unlock')) {
+        unlocks += 1;
+        return Promise.reject(new Error('connection lost'));
+      }
+      return original.apply(this, args);
+    });
+    try {
+      await inBackgroundLane(() => lock.around(secret, target, async () => 'edited'));
+    } finally {
+      unlock.mockRestore();
+    }
+    expect(unlocks).toBe(1);
+    const deadline = Date.now() + 2_000;
+    let held = -1;
+    while (held !== 0 && Date.now() < deadline) {
+      held = (await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n;
+      if (held !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(held).toBe(0);
   });
 
   it('soak finding 4: a claim whose lease ran out and was taken over can neither renew nor release it', async () => {

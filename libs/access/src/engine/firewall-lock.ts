@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { isEmbeddedDatabase, prepared } from '@app/database';
 import type { CredentialSecret, ResourceTarget } from '@app/providers';
 
@@ -29,23 +29,33 @@ export class FirewallLock {
     for (;;) {
       const runner = this.dataSource.createQueryRunner();
       await runner.connect();
+      let locked = false;
       try {
-        const [{ locked }] = (await runner.query(prepared(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`), [
-          key,
-        ])) as Array<{
+        [{ locked }] = (await runner.query(prepared(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`), [key])) as Array<{
           locked: boolean;
         }>;
         if (locked) {
-          try {
-            return await work();
-          } finally {
-            await runner.query(prepared(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`), [key]);
-          }
+          return await work();
         }
       } finally {
-        await runner.release();
+        if (locked) {
+          this.unlockSoon(runner, key);
+        } else {
+          await runner.release();
+        }
       }
       await sleep(RETRY_MS + Math.random() * RETRY_MS);
     }
+  }
+
+  /**
+   * Lets go of the route's lock without making the caller wait: its outcome is written meanwhile.
+   * A connection whose unlock failed is closed, never pooled, so the lock goes with it.
+   */
+  private unlockSoon(runner: QueryRunner, key: string): void {
+    runner.query(prepared(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`), [key]).then(
+      () => runner.release(),
+      (error: Error) => (runner as QueryRunner & { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(error),
+    );
   }
 }
