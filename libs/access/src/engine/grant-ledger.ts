@@ -80,32 +80,9 @@ export class GrantLedger {
       ),
     );
     const grantOf = new Map(grants.map((grant) => [grantKey(grant), grant]));
-    // Removed, failed, or on its way out with no holder left: applied again for the new holder.
-    const reopened = grants.filter((grant) => grant.status !== 'APPLIED' && grant.status !== 'PENDING');
-    const handedOver: string[] = [];
-    if (reopened.length > 0) {
-      const descriptionOf = new Map(perGrant.map((hold) => [grantKey(hold), hold.description]));
-      await this.query(
-        `UPDATE access_grants g SET status = 'PENDING', description = t.description, pending_since = now(), next_attempt_at = now(), attempts = 0,
-           last_error = NULL, apply_started_at = CASE WHEN g.status = 'REMOVED' THEN NULL ELSE g.apply_started_at END, updated_at = now()
-         FROM unnest($1::uuid[], $2::varchar[]) AS t(id, description) WHERE g.id = t.id`,
-        [reopened.map((grant) => grant.id), reopened.map((grant) => descriptionOf.get(grantKey(grant)))],
-      );
-      // Sessions that were letting go of these rules are done: the rules now stay for their new holders.
-      const done = await rows<{ session_id: string }>(
-        this.txHost.tx,
-        `UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE grant_id = ANY($1) AND status = 'REMOVING' RETURNING session_id`,
-        [reopened.map((grant) => grant.id)],
-      );
-      handedOver.push(...done.map((row) => row.session_id));
-    }
-    const due = new Map<string, string>();
     const assigned = sorted.map((hold) => {
       const grant = grantOf.get(grantKey(hold))!;
       const status: RuleStatus = grant.status === 'APPLIED' ? 'APPLIED' : 'PENDING';
-      if (status === 'PENDING') {
-        due.set(hold.resourceId, hold.organizationId);
-      }
       return { holderId: hold.holderId, grantId: grant.id, status };
     });
     const updated = await rows<{ id: string; grant_id: string; status: RuleStatus; applied_at: Date | null }>(
@@ -117,10 +94,38 @@ export class GrantLedger {
       [assigned.map((a) => a.holderId), assigned.map((a) => a.grantId), assigned.map((a) => a.status)],
     );
     updated.forEach((row) => held.set(row.id, { grantId: row.grant_id, status: row.status, appliedAt: row.applied_at }));
-    // An ending session whose last rule was handed over is over (EXPIRED or CANCELLED).
-    await this.sessions.settle(handedOver);
-    await this.schedule.markDue(due);
+    const descriptionOf = new Map(perGrant.map((hold) => [grantKey(hold), hold.description]));
+    await this.taken(grants, (grant) => descriptionOf.get(grantKey(grant))!);
     return held;
+  }
+
+  /**
+   * The rest of taking grants, once they are created or locked (as `hold` does, or a session's
+   * start in its one statement): a grant that was removed, failed, or on its way out with no holder
+   * left is applied again for its new holder, and the sessions that were letting go of it are done;
+   * every firewall with a grant not yet applied is marked due.
+   */
+  async taken(grants: LockedGrant[], descriptionOf: (grant: LockedGrant) => string): Promise<void> {
+    const reopened = grants.filter((grant) => grant.status !== 'APPLIED' && grant.status !== 'PENDING');
+    if (reopened.length > 0) {
+      await this.query(
+        `UPDATE access_grants g SET status = 'PENDING', description = t.description, pending_since = now(), next_attempt_at = now(), attempts = 0,
+           last_error = NULL, apply_started_at = CASE WHEN g.status = 'REMOVED' THEN NULL ELSE g.apply_started_at END, updated_at = now()
+         FROM unnest($1::uuid[], $2::varchar[]) AS t(id, description) WHERE g.id = t.id`,
+        [reopened.map((grant) => grant.id), reopened.map(descriptionOf)],
+      );
+      // Sessions that were letting go of these rules are done: the rules now stay for their new holders.
+      const done = await rows<{ session_id: string }>(
+        this.txHost.tx,
+        `UPDATE session_rules SET status = 'REMOVED', removed_at = now() WHERE grant_id = ANY($1) AND status = 'REMOVING' RETURNING session_id`,
+        [reopened.map((grant) => grant.id)],
+      );
+      // An ending session whose last rule was handed over is over (EXPIRED or CANCELLED).
+      await this.sessions.settle(done.map((row) => row.session_id));
+    }
+    await this.schedule.markDue(
+      new Map(grants.filter((grant) => grant.status !== 'APPLIED').map((grant) => [grant.resourceId, grant.organizationId])),
+    );
   }
 
   /**
