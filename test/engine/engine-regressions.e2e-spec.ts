@@ -266,6 +266,13 @@ describe("sessions engine: a sync's last write lets its claim go", () => {
     expect((await sessionOf(org.admin, other.body.id)).status).toBe('ACTIVE');
     expect((await sessionOf(org.admin, third!.body.id)).status).toBe('PENDING');
     expect(await syncRow(sg.id)).toMatchObject({ leased_until: null, due: true });
+    // Due since that rule has waited (not since the call ended): claims take the longest-waiting work first.
+    const [{ waiting_since: waitingSince }] = (
+      await e.t.db.query(`SELECT min(g.next_attempt_at) AS waiting_since FROM access_grants g WHERE g.resource_id = $1 AND g.status = 'PENDING'`, [
+        sg.id,
+      ])
+    ).rows;
+    expect((await syncRow(sg.id)).due_at.getTime()).toBe(waitingSince.getTime());
     await drain(e);
     expect((await sessionOf(org.admin, third!.body.id)).status).toBe('ACTIVE');
     for (const id of [first.body.id, other.body.id, third!.body.id]) await org.admin.post(`/sessions/${id}/stop`);

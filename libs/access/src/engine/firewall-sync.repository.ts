@@ -140,8 +140,9 @@ export class FirewallSyncRepository {
 
   /**
    * Lets go of the lease (resource_sync_release, fenced: a claim whose lease was taken over lets
-   * nothing go). If nothing changed since the claim, the row falls due when its earliest retry
-   * does (or never); a change made meanwhile leaves it due now. Returns when it is due next.
+   * nothing go). The row falls due when its oldest waiting work did, or its earliest retry will
+   * (claims take the longest-waiting first); with nothing waiting, never, unless a change was made
+   * meanwhile, which leaves it due now. Returns when it is due next.
    */
   async release(claim: ClaimedFirewall, reconcileNext: Date | null): Promise<Date | null> {
     const [row] = await rows<{ next_due: Date | null }>(

@@ -139,17 +139,21 @@ export class EngineOutcomeFunctions1765200000000 implements MigrationInterface {
         RETURN ARRAY(SELECT unnest(touched) EXCEPT SELECT session_id FROM sessions_settle(touched, true));
       END
       $$`);
-    // A claim lets go of its firewall (fenced: only while the lease is still the one it took). If
-    // nothing changed since the claim, the firewall falls due when its earliest retry does (or
-    // never); a change made meanwhile (generation moved) leaves it due now.
+    // A claim lets go of its firewall (fenced: only while the lease is still the one it took). The
+    // firewall falls due when its oldest waiting work did (or its earliest retry will), so claims
+    // take the firewalls whose work has waited longest first, also work that came during a long
+    // call. Nothing waiting: not due, unless a change was made meanwhile (generation moved), which
+    // leaves it due now.
     await q.query(`
       CREATE FUNCTION resource_sync_release(sync_resource_id uuid, sync_generation integer, sync_reconcile_next timestamptz,
         sync_leased_until timestamptz)
       RETURNS TABLE (released boolean, next_due timestamptz) LANGUAGE sql AS $$
+        WITH waiting AS (
+          SELECT min(g.next_attempt_at) AS since FROM access_grants g
+          WHERE g.resource_id = sync_resource_id AND g.status IN ('PENDING', 'REMOVING'))
         UPDATE resource_sync SET leased_until = NULL, reconcile_due_at = coalesce(sync_reconcile_next, reconcile_due_at),
-          due_at = CASE WHEN generation = sync_generation THEN
-            (SELECT min(g.next_attempt_at) FROM access_grants g WHERE g.resource_id = sync_resource_id AND g.status IN ('PENDING', 'REMOVING'))
-            ELSE now() END
+          due_at = CASE WHEN generation = sync_generation THEN waiting.since ELSE coalesce(waiting.since, now()) END
+        FROM waiting
         WHERE resource_id = sync_resource_id AND leased_until = sync_leased_until
         RETURNING true, due_at
       $$`);
