@@ -53,20 +53,26 @@ export class SessionsRepository {
     return row;
   }
 
-  async countLive(organizationId: string, userId: string): Promise<number> {
-    return this.txHost.tx.getRepository(Session).countBy({ organizationId, userId, status: In(['PENDING', 'ACTIVE', 'PARTIAL']) });
-  }
-
   /**
-   * The active resources among `ids` (all of the organization's when null), locked for share so
-   * that a delete of one waits for this start, or this start sees it gone.
+   * For a start, after `lockStartingUser`: the user's live sessions (for the concurrency cap) and
+   * the active resources among `ids` (all of the organization's when null), locked for share so
+   * that a delete of one waits for this start, or this start sees it gone. One statement: the
+   * count needs no lock of its own, since a session of this user is only ever started under the
+   * user's row lock, which this transaction holds.
    */
-  async lockActiveResources(organizationId: string, ids: string[] | null): Promise<ReachableResource[]> {
-    return this.txHost.tx.query(
-      prepared(`SELECT id, name FROM resources WHERE organization_id = $1 AND is_active ${ids ? 'AND id = ANY($2)' : ''}
-       ORDER BY id FOR SHARE`),
-      ids ? [organizationId, ids] : [organizationId],
+  async lockResourcesCountingLive(
+    organizationId: string,
+    userId: string,
+    ids: string[] | null,
+  ): Promise<{ live: number; resources: ReachableResource[] }> {
+    const [row]: Array<{ live: number; ids: string[]; names: string[] }> = await this.txHost.tx.query(
+      prepared(`WITH locked AS (
+         SELECT id, name FROM resources WHERE organization_id = $1 AND is_active ${ids ? 'AND id = ANY($3)' : ''} ORDER BY id FOR SHARE)
+       SELECT (SELECT count(*)::int FROM sessions WHERE organization_id = $1 AND user_id = $2 AND status IN ('PENDING', 'ACTIVE', 'PARTIAL')) AS live,
+         ARRAY(SELECT id FROM locked ORDER BY id)::text[] AS ids, ARRAY(SELECT name FROM locked ORDER BY id)::text[] AS names`),
+      ids ? [organizationId, userId, ids] : [organizationId, userId],
     );
+    return { live: row.live, resources: row.ids.map((id, i) => ({ id, name: row.names[i] })) };
   }
 
   async lockForExtend(organizationId: string, id: string, userId: string): Promise<Session | null> {

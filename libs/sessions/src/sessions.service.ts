@@ -59,18 +59,18 @@ export class SessionsService {
       if (durationHours > cap) {
         throw DurationExceedsLimitError.forStart(cap);
       }
-      if (this.settings.maxConcurrent > 0 && (await this.repository.countLive(organizationId, userId)) >= this.settings.maxConcurrent) {
+      const reachable = access?.resourceIds ?? null;
+      const wanted = requested ?? reachable;
+      const { live, resources } = await this.repository.lockResourcesCountingLive(organizationId, userId, wanted);
+      if (this.settings.maxConcurrent > 0 && live >= this.settings.maxConcurrent) {
         throw new SessionLimitReachedError(this.settings.maxConcurrent);
       }
-      const reachable = access?.resourceIds ?? null;
       if (requested && reachable) {
         const outside = requested.find((id) => !reachable.includes(id));
         if (outside) {
           throw new ResourceNotFoundError(outside);
         }
       }
-      const wanted = requested ?? reachable;
-      const resources = wanted && wanted.length === 0 ? [] : await this.repository.lockActiveResources(organizationId, wanted);
       if (requested && isAdmin) {
         const known = new Set(resources.map((r) => r.id));
         const missing = requested.find((id) => !known.has(id));
