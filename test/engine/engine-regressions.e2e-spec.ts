@@ -120,10 +120,22 @@ describe('sessions engine: soak findings', () => {
       `CREATE FUNCTION slow_hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.6); RETURN NULL; END $$`,
     );
     await e.t.db.query(
-      `CREATE TRIGGER slow_hold AFTER UPDATE OF holds ON session_rules FOR EACH ROW WHEN (NEW.ip_address = '198.51.100.95' AND NEW.holds)
+      // A start inserts its rules already holding their grants (one statement with the grants' locks).
+      `CREATE TRIGGER slow_hold AFTER INSERT OR UPDATE OF holds ON session_rules FOR EACH ROW WHEN (NEW.ip_address = '198.51.100.95' AND NEW.holds)
        EXECUTE FUNCTION slow_hold()`,
     );
     e.aws.state.delayMs = 200;
+    let outcomeWaited = false;
+    const watching = (async () => {
+      const until = Date.now() + 3_000;
+      while (!outcomeWaited && Date.now() < until) {
+        const { rows } = await e.t.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%engine_grants_applied%'`,
+        );
+        outcomeWaited = rows[0].n > 0;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
     try {
       const [, second] = await Promise.all([
         e.worker.runOnce(),
@@ -132,6 +144,9 @@ describe('sessions engine: soak findings', () => {
         ),
       ]);
       expect(second.status).toBe(201);
+      await watching;
+      // The first call's outcome did wait for the second start's lock on the grant.
+      expect(outcomeWaited).toBe(true);
       await drain(e);
       expect((await sessionOf(org.admin, first.body.id)).status).toBe('ACTIVE');
       const joined = await sessionOf(org.admin, second.body.id);
