@@ -283,9 +283,10 @@ describe("sessions engine: a sync's last write lets its claim go", () => {
     expect(await syncRow(sg.id)).toMatchObject({ leased_until: null, due: true });
     // Due since that rule has waited (not since the call ended): claims take the longest-waiting work first.
     const [{ waiting_since: waitingSince }] = (
-      await e.t.db.query(`SELECT min(g.next_attempt_at) AS waiting_since FROM access_grants g WHERE g.resource_id = $1 AND g.status = 'PENDING'`, [
-        sg.id,
-      ])
+      await e.t.db.query(
+        `SELECT min(g.next_attempt_at) AS waiting_since FROM access_grants g WHERE g.resource_id = $1 AND g.status = 'PENDING'`,
+        [sg.id],
+      )
     ).rows;
     expect((await syncRow(sg.id)).due_at.getTime()).toBe(waitingSince.getTime());
     await drain(e);
@@ -301,7 +302,9 @@ describe("sessions engine: a sync's last write lets its claim go", () => {
     const stolen = new Promise<void>((resolve) =>
       setTimeout(() => {
         void e.t.db
-          .query(`UPDATE resource_sync SET leased_until = date_trunc('milliseconds', now() + interval '1 minute') WHERE resource_id = $1`, [sg.id])
+          .query(`UPDATE resource_sync SET leased_until = date_trunc('milliseconds', now() + interval '1 minute') WHERE resource_id = $1`, [
+            sg.id,
+          ])
           .then(() => resolve());
       }, 150),
     );

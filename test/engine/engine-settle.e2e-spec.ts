@@ -142,9 +142,7 @@ describe('sessions engine: settling a session from its rules', () => {
     const sg = await securityGroup(e, org);
     const first = await org.admin.post('/sessions', { ipv4Address: '198.51.100.73', resourceIds: [sg.id] });
     expect(first.status).toBe(201);
-    const [{ grant_id: grantId }] = (
-      await e.t.db.query(`SELECT grant_id FROM session_rules WHERE session_id = $1`, [first.body.id])
-    ).rows;
+    const [{ grant_id: grantId }] = (await e.t.db.query(`SELECT grant_id FROM session_rules WHERE session_id = $1`, [first.body.id])).rows;
     const second = randomUUID();
     const recorder = e.t.app.get(FirewallOutcomeRecorder);
     const holder = await e.t.db.connect();

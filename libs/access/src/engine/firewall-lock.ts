@@ -55,7 +55,8 @@ export class FirewallLock {
   private unlockSoon(runner: QueryRunner, key: string): void {
     runner.query(prepared(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`), [key]).then(
       () => runner.release(),
-      (error: Error) => (runner as QueryRunner & { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(error),
+      (error: Error) =>
+        (runner as QueryRunner & { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(error),
     );
   }
 }

@@ -145,11 +145,12 @@ export class FirewallSyncRepository {
    * meanwhile, which leaves it due now. Returns when it is due next.
    */
   async release(claim: ClaimedFirewall, reconcileNext: Date | null): Promise<Date | null> {
-    const [row] = await rows<{ next_due: Date | null }>(
-      this.dataSource,
-      `SELECT next_due FROM resource_sync_release($1, $2, $3, $4)`,
-      [claim.resourceId, claim.generation, reconcileNext, claim.leasedUntil],
-    );
+    const [row] = await rows<{ next_due: Date | null }>(this.dataSource, `SELECT next_due FROM resource_sync_release($1, $2, $3, $4)`, [
+      claim.resourceId,
+      claim.generation,
+      reconcileNext,
+      claim.leasedUntil,
+    ]);
     return row?.next_due ?? null;
   }
 
