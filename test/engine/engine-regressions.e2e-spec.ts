@@ -4,6 +4,16 @@ import { FirewallLock } from '../../libs/access/src/engine/firewall-lock';
 import { FirewallSyncRepository } from '../../libs/access/src/engine/firewall-sync.repository';
 import { drain, EngineOrg, EngineTest, engineSuite, expectInvariant, REGION, securityGroup, sessionOf } from './engine-harness';
 
+/** Advisory locks held, once none are (an unlock runs after its caller goes on), or after 2 s. */
+async function advisoryLocksSoon(e: EngineTest): Promise<number> {
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const held: number = (await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n;
+    if (held === 0 || Date.now() > deadline) return held;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Defects the soak found (bench/soak), each with the test that shows it fixed. */
 describe('sessions engine: soak findings', () => {
   let e: EngineTest;
@@ -187,13 +197,7 @@ describe('sessions engine: soak findings', () => {
     const b = spans.find((span) => span.name === 'b')!;
     expect(b.from).toBeLessThan(a1.to);
     // Each lock is let go right after its edit (without holding up the caller), also after a failed edit.
-    const deadline = Date.now() + 2_000;
-    let held = -1;
-    while (held !== 0 && Date.now() < deadline) {
-      held = (await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n;
-      if (held !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(held).toBe(0);
+    expect(await advisoryLocksSoon(e)).toBe(0);
   });
 
   it('a route lock whose unlock fails goes with its connection, which is closed, not pooled', async () => {
@@ -215,13 +219,7 @@ describe('sessions engine: soak findings', () => {
       unlock.mockRestore();
     }
     expect(unlocks).toBe(1);
-    const deadline = Date.now() + 2_000;
-    let held = -1;
-    while (held !== 0 && Date.now() < deadline) {
-      held = (await e.t.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n;
-      if (held !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(held).toBe(0);
+    expect(await advisoryLocksSoon(e)).toBe(0);
   });
 
   it('soak finding 4: a claim whose lease ran out and was taken over can neither renew nor release it', async () => {
