@@ -293,6 +293,33 @@ describe("sessions engine: a sync's last write lets its claim go", () => {
     await drain(e);
   });
 
+  it("a claim comes with its firewall's work, skipping a grant another transaction holds; the firewall stays due for that one", async () => {
+    const sg = await securityGroup(e, org);
+    const free = await org.admin.post('/sessions', { ipv4Address: '198.51.100.101', resourceIds: [sg.id] });
+    const held = await org.admin.post('/sessions', { ipv4Address: '198.51.100.102', resourceIds: [sg.id] });
+    const repository = e.t.app.get(FirewallSyncRepository);
+    const holder = await e.t.db.connect();
+    try {
+      // As a stop or a start sharing the rule would, between its lock and its commit.
+      await holder.query('BEGIN');
+      await holder.query(`SELECT id FROM access_grants WHERE resource_id = $1 AND cidr = '198.51.100.102/32' FOR UPDATE`, [sg.id]);
+      const claims = await repository.claim(10, 30);
+      const mine = claims.find((claim) => claim.resourceId === sg.id)!;
+      expect(mine.work!.apply.map((grant) => grant.cidr)).toEqual(['198.51.100.101/32']);
+      expect(mine.work!.remove).toEqual([]);
+      await holder.query('COMMIT');
+      for (const claim of claims) await repository.release(claim, null);
+    } finally {
+      holder.release();
+    }
+    expect(await syncRow(sg.id)).toMatchObject({ leased_until: null, due: true });
+    await drain(e);
+    expect((await sessionOf(org.admin, free.body.id)).status).toBe('ACTIVE');
+    expect((await sessionOf(org.admin, held.body.id)).status).toBe('ACTIVE');
+    for (const id of [free.body.id, held.body.id]) await org.admin.post(`/sessions/${id}/stop`);
+    await drain(e);
+  });
+
   it('a lease taken over during the call: the outcome is written, the other claim keeps the firewall', async () => {
     const sg = await securityGroup(e, org);
     const started = await org.admin.post('/sessions', { ipv4Address: '198.51.100.96', resourceIds: [sg.id] });

@@ -16,6 +16,8 @@ export interface ClaimedFirewall {
   health: string | null;
   staleCidrs: string[] | null;
   resource: FirewallResource;
+  /** The firewall's work, taken with the claim; null for a reconcile's claim (taken after the reconcile). */
+  work: FirewallWork | null;
 }
 
 /** The columns of `resources` a firewall's work needs, prefixed `r.` in the claim. */
@@ -76,7 +78,11 @@ export class FirewallSyncRepository {
 
   /**
    * Claims firewalls with due work or a due reconcile: SKIP LOCKED so instances never take the same
-   * row in a round, and a lease so an instance that dies lets go of it within `leaseSeconds`.
+   * row in a round, and a lease so an instance that dies lets go of it within `leaseSeconds`. A
+   * firewall claimed for its work comes with that work taken (see `takeWork`), in the same
+   * statement; a grant another transaction holds meanwhile (a start joining it, a stop letting it
+   * go) is skipped, not waited for: that transaction marks the firewall due, or the grant's own
+   * due time does, and the release leaves the firewall due for the next claim.
    */
   async claim(limit: number, leaseSeconds: number): Promise<ClaimedFirewall[]> {
     const asked = Date.now();
@@ -89,19 +95,34 @@ export class FirewallSyncRepository {
         health: string | null;
         stale_cidrs: string[] | null;
         leased_until: Date;
+        work: Array<Record<string, unknown>>;
       } & ResourceRow
     >(
       this.dataSource,
       // Milliseconds only: the lease's end is this claim's token, compared with a JavaScript Date.
       // The firewall's resource comes with the claim (a deleted resource takes its resource_sync row along).
-      `UPDATE resource_sync s SET leased_until = date_trunc('milliseconds', now() + make_interval(secs => $2))
-       FROM resources r
-       WHERE r.id = s.resource_id AND s.resource_id IN (
-         SELECT resource_id FROM resource_sync
-         WHERE (due_at <= now() OR reconcile_due_at <= now()) AND (leased_until IS NULL OR leased_until < now())
-         ORDER BY LEAST(due_at, reconcile_due_at) LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health, s.stale_cidrs,
-         s.leased_until, ${RESOURCE_COLUMNS}`,
+      // A reconcile's work is taken after the reconcile, which may add to it.
+      `WITH claimed AS (
+         UPDATE resource_sync s SET leased_until = date_trunc('milliseconds', now() + make_interval(secs => $2))
+         FROM resources r
+         WHERE r.id = s.resource_id AND s.resource_id IN (
+           SELECT resource_id FROM resource_sync
+           WHERE (due_at <= now() OR reconcile_due_at <= now()) AND (leased_until IS NULL OR leased_until < now())
+           ORDER BY LEAST(due_at, reconcile_due_at) LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health,
+           s.stale_cidrs, s.leased_until, ${RESOURCE_COLUMNS}),
+       due AS (
+         SELECT g.id, g.resource_id, g.cidr, g.description, g.status, g.attempts, g.pending_since FROM access_grants g
+         WHERE g.resource_id IN (SELECT c.resource_id FROM claimed c WHERE NOT c.reconcile)
+           AND g.status IN ('PENDING', 'REMOVING') AND g.next_attempt_at <= now()
+         ORDER BY g.resource_id, g.cidr COLLATE "C" FOR UPDATE SKIP LOCKED),
+       started AS (
+         UPDATE access_grants g SET apply_started_at = coalesce(g.apply_started_at, now()), updated_at = now()
+         FROM due WHERE g.id = due.id AND due.status = 'PENDING')
+       SELECT c.*, coalesce((SELECT json_agg(json_build_object('id', d.id, 'cidr', d.cidr, 'description', d.description, 'status', d.status,
+           'attempts', d.attempts, 'pending_since', d.pending_since) ORDER BY d.cidr COLLATE "C")
+         FROM due d WHERE d.resource_id = c.resource_id), '[]') AS work
+       FROM claimed c`,
       [limit, leaseSeconds],
     );
     return found.map((row) => ({
@@ -114,6 +135,7 @@ export class FirewallSyncRepository {
       health: row.health,
       staleCidrs: row.stale_cidrs,
       resource: toResource(row),
+      work: row.reconcile ? null : splitWork(row.work.map((entry) => toWork({ ...entry, pending_since: toDate(entry.pending_since) }))),
     }));
   }
 
@@ -168,7 +190,7 @@ export class FirewallSyncRepository {
    * are marked as attempted in the same statement, so that a stop arriving while the call is out
    * knows the provider may hold them.
    */
-  async takeWork(resourceId: string): Promise<{ apply: GrantWork[]; remove: GrantWork[] }> {
+  async takeWork(resourceId: string): Promise<FirewallWork> {
     const due = await rows<Record<string, unknown>>(
       this.dataSource,
       `WITH due AS (
@@ -181,8 +203,7 @@ export class FirewallSyncRepository {
        SELECT * FROM due`,
       [resourceId],
     );
-    const work = due.map(toWork);
-    return { apply: work.filter((grant) => grant.status === 'PENDING'), remove: work.filter((grant) => grant.status === 'REMOVING') };
+    return splitWork(due.map(toWork));
   }
 
   /** Every grant of the firewall, for reconcile. */
@@ -196,6 +217,20 @@ export class FirewallSyncRepository {
     );
     return found.map((row) => ({ ...row, holders: Number(row.holders) }));
   }
+}
+
+export interface FirewallWork {
+  apply: GrantWork[];
+  remove: GrantWork[];
+}
+
+function splitWork(work: GrantWork[]): FirewallWork {
+  return { apply: work.filter((grant) => grant.status === 'PENDING'), remove: work.filter((grant) => grant.status === 'REMOVING') };
+}
+
+/** A timestamp from JSON (json_build_object writes it as text). */
+function toDate(value: unknown): Date | null {
+  return typeof value === 'string' ? new Date(value) : null;
 }
 
 function toWork(row: Record<string, unknown>): GrantWork {

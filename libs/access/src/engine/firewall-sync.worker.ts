@@ -97,15 +97,12 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       if (claim.reconcile) {
         reconcileNext = await this.reconciler.run(resource, claim, (use) => this.withFirewall(claim, use));
       }
-      // The firewall's work and its credential are read side by side: two statements, one wait.
-      // (A reconcile's claim seldom has work: its credential is opened only if it does.)
-      const taking = this.repository.takeWork(resource.id);
-      taking.catch(() => undefined); // awaited below in every path; this only keeps it from counting as unhandled meanwhile
-      if (claim.reconcile && isEmpty(await taking)) {
+      // A claim comes with its firewall's work; a reconcile's takes it now (the reconcile may have added to it).
+      const work = claim.work ?? (await this.repository.takeWork(resource.id));
+      if (isEmpty(work)) {
         return;
       }
       await this.withCredential(claim, async (call) => {
-        const work = await taking;
         if (work.remove.length > 0) {
           await this.remove(claim, work.remove, call);
         }
