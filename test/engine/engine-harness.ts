@@ -193,3 +193,17 @@ export async function sessionOf(client: ApiClient, id: string): Promise<Record<s
   expect(found.status).toBe(200);
   return found.body;
 }
+
+/** Whether, within `ms`, a statement containing `fragment` (an outcome function, say) was seen waiting for a row lock. */
+export async function seenWaitingForLock(e: EngineTest, fragment: string, ms = 3_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const { rows } = await e.t.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+      [fragment],
+    );
+    if (rows[0].n > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}

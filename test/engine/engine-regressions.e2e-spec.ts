@@ -2,7 +2,17 @@ import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner
 import { inBackgroundLane } from '@app/common';
 import { FirewallLock } from '../../libs/access/src/engine/firewall-lock';
 import { FirewallSyncRepository } from '../../libs/access/src/engine/firewall-sync.repository';
-import { drain, EngineOrg, EngineTest, engineSuite, expectInvariant, REGION, securityGroup, sessionOf } from './engine-harness';
+import {
+  drain,
+  EngineOrg,
+  EngineTest,
+  engineSuite,
+  expectInvariant,
+  REGION,
+  securityGroup,
+  seenWaitingForLock,
+  sessionOf,
+} from './engine-harness';
 
 /** Advisory locks held, once none are (an unlock runs after its caller goes on), or after 2 s. */
 async function advisoryLocksSoon(e: EngineTest): Promise<number> {
@@ -135,17 +145,7 @@ describe('sessions engine: soak findings', () => {
        EXECUTE FUNCTION slow_hold()`,
     );
     e.aws.state.delayMs = 200;
-    let outcomeWaited = false;
-    const watching = (async () => {
-      const until = Date.now() + 3_000;
-      while (!outcomeWaited && Date.now() < until) {
-        const { rows } = await e.t.db.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%engine_grants_applied%'`,
-        );
-        outcomeWaited = rows[0].n > 0;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
+    const watching = seenWaitingForLock(e, 'engine_grants_applied');
     try {
       const [, second] = await Promise.all([
         e.worker.runOnce(),
@@ -154,9 +154,8 @@ describe('sessions engine: soak findings', () => {
         ),
       ]);
       expect(second.status).toBe(201);
-      await watching;
       // The first call's outcome did wait for the second start's lock on the grant.
-      expect(outcomeWaited).toBe(true);
+      expect(await watching).toBe(true);
       await drain(e);
       expect((await sessionOf(org.admin, first.body.id)).status).toBe('ACTIVE');
       const joined = await sessionOf(org.admin, second.body.id);

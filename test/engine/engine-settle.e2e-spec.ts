@@ -7,7 +7,7 @@ import { nextSessionStatus, SessionState } from '../../libs/access/src/engine/se
 import { SessionSettler } from '../../libs/access/src/engine/session-settler';
 import { SessionSettleSweep } from '../../libs/access/src/engine/session-settle.sweep';
 import type { SessionStatus } from '../../libs/access/src/entities/session.entity';
-import { EngineOrg, EngineTest, engineSuite, securityGroup, sessionOf } from './engine-harness';
+import { EngineOrg, EngineTest, engineSuite, securityGroup, seenWaitingForLock, sessionOf } from './engine-harness';
 
 const RULE_STATUSES = ['PENDING', 'APPLIED', 'FAILED', 'REMOVING', 'REMOVED'] as const;
 type Counts = Partial<Record<(typeof RULE_STATUSES)[number], number>>;
@@ -163,16 +163,7 @@ describe('sessions engine: settling a session from its rules', () => {
       );
       recording = e.t.app.get(ClsService).run(() => inBackgroundLane(() => recorder.applied([grantId], { ok: true })));
       // The outcome is waiting for the grant's lock.
-      const deadline = Date.now() + 5_000;
-      let waiting = false;
-      while (Date.now() < deadline && !waiting) {
-        const { rows } = await e.t.db.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%engine_grants_applied%'`,
-        );
-        waiting = rows[0].n > 0;
-        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      expect(waiting).toBe(true);
+      expect(await seenWaitingForLock(e, 'engine_grants_applied', 5_000)).toBe(true);
       await holder.query('COMMIT');
       await recording;
     } finally {

@@ -13,6 +13,7 @@ import { SessionExpiryJob } from './engine/session-expiry.job';
 import { SessionSettleSweep } from './engine/session-settle.sweep';
 import { SessionSettler } from './engine/session-settler';
 import { SessionLifecycle } from './engine/session-lifecycle';
+import { SessionOpening } from './engine/session-opening';
 import { SessionRemovalHook } from './engine/session-removal.hook';
 import { SessionState } from './engine/session-state';
 import { WorkSchedule } from './engine/work-schedule';
@@ -42,6 +43,7 @@ export class AccessModule {
         SessionState,
         SessionSettler,
         SessionLifecycle,
+        SessionOpening,
         FirewallSyncRepository,
         FirewallOutcomeRecorder,
         FirewallReconciler,
@@ -56,6 +58,7 @@ export class AccessModule {
       exports: [
         IdempotencyStore,
         SessionLifecycle,
+        SessionOpening,
         GrantLedger,
         FirewallSyncWorker,
         SessionExpiryJob,

@@ -9,7 +9,7 @@ import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
 export interface SessionsModuleOptions {
-  /** The engine (AccessModule), whose SessionLifecycle starts and ends sessions. */
+  /** The engine (AccessModule), whose SessionOpening starts sessions and SessionLifecycle ends them. */
   imports: ModuleMetadata['imports'];
   settings: SessionSettings;
 }

@@ -14,7 +14,7 @@ export interface ReachableResource {
   name: string;
 }
 
-/** Reads of sessions, always scoped by organization; writes go through the engine's SessionLifecycle. */
+/** Reads of sessions, always scoped by organization; writes go through the engine's SessionOpening and SessionLifecycle. */
 @Injectable()
 export class SessionsRepository {
   constructor(

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { IdempotencyStore, SessionLifecycle } from '@app/access';
+import { IdempotencyStore, SessionLifecycle, SessionOpening } from '@app/access';
 import { AuditService } from '@app/audit';
 import { Principal, RequestContext, UnauthorizedError } from '@app/common';
 import { TxHost } from '@app/database';
@@ -26,6 +26,7 @@ export class SessionsService {
   constructor(
     private readonly repository: SessionsRepository,
     private readonly lifecycle: SessionLifecycle,
+    private readonly opening: SessionOpening,
     private readonly roles: RolesRepository,
     private readonly idempotency: IdempotencyStore,
     private readonly audit: AuditService,
@@ -82,7 +83,7 @@ export class SessionsService {
         throw new NoResourcesAssignedError();
       }
       const startedAt = new Date();
-      const opened = await this.lifecycle.open({
+      const opened = await this.opening.open({
         organizationId,
         userId,
         userName: user.name,
