@@ -26,9 +26,9 @@ describe('roles: what a user may reach', () => {
   };
 
   const resourceIdsForUser = async (organizationId: string, userId: string) =>
-    (await roles.accessForUser(organizationId, userId)).resourceIds;
+    (await roles.lockUserForStart(organizationId, userId))?.resourceIds;
 
-  it("accessForUser: the union over the user's roles, each resource once, sorted; nothing for others", async () => {
+  it("lockUserForStart: the union over the user's roles, each resource once, sorted; nothing for others", async () => {
     const [r1, r2, r3, r4] = [await createResource(org), await createResource(org), await createResource(org), await createResource(org)];
     const dev = await createRole(org);
     const ops = await createRole(org);
@@ -46,8 +46,8 @@ describe('roles: what a user may reach', () => {
 
     expect(await resourceIdsForUser(org.id, user.id)).toEqual([r1.id, r2.id, r3.id].sort());
     expect(await resourceIdsForUser(org.id, bystander.id)).toEqual([r4.id]);
-    // Scoped by organization: the right user under another organization's id reaches nothing.
-    expect(await resourceIdsForUser(other.id, user.id)).toEqual([]);
+    // Scoped by organization: the right user under another organization's id is not found.
+    expect(await roles.lockUserForStart(other.id, user.id)).toBeUndefined();
 
     // Unassigning, deleting a resource and deleting a role all narrow it at once.
     expect((await org.admin.delete(`/roles/${dev.id}/resources/${r1.id}`)).status).toBe(204);
@@ -59,14 +59,25 @@ describe('roles: what a user may reach', () => {
     expect(await resourceIdsForUser(org.id, user.id)).toEqual([]);
   });
 
-  /** The cap as extend reads it (maxSessionHoursForUser), checked against what a start reads (accessForUser). */
+  it('lockUserForStart: a deactivated user is not found, whatever their roles give', async () => {
+    const resource = await createResource(org);
+    const role = await createRole(org);
+    const user = await insertUser(t, org.id);
+    await assign(org, role.id, 'users', user.id);
+    await assign(org, role.id, 'resources', resource.id);
+    expect(await roles.lockUserForStart(org.id, user.id)).toMatchObject({ email: user.email, resourceIds: [resource.id] });
+    await t.db.query(`UPDATE users SET is_active = false WHERE id = $1`, [user.id]);
+    expect(await roles.lockUserForStart(org.id, user.id)).toBeUndefined();
+  });
+
+  /** The cap as extend reads it (maxSessionHoursForUser), checked against what a start reads (lockUserForStart). */
   const capOf = async (organizationId: string, userId: string) => {
     const cap = await roles.maxSessionHoursForUser(organizationId, userId);
-    expect((await roles.accessForUser(organizationId, userId)).maxSessionHours).toBe(cap);
+    expect((await roles.lockUserForStart(organizationId, userId))?.maxSessionHours).toBe(cap);
     return cap;
   };
 
-  it("maxSessionHoursForUser and accessForUser: the smallest cap among the user's roles; roles without a cap do not count", async () => {
+  it("maxSessionHoursForUser and lockUserForStart: the smallest cap among the user's roles; roles without a cap do not count", async () => {
     const user = await insertUser(t, org.id);
     expect(await capOf(org.id, user.id)).toBeNull(); // in no role
 
@@ -81,7 +92,9 @@ describe('roles: what a user may reach', () => {
     await assign(org, four.id, 'users', user.id);
     expect(notMine.maxSessionDurationHours).toBe(1);
     expect(await capOf(org.id, user.id)).toBe(4);
-    expect(await capOf(other.id, user.id)).toBeNull();
+    // Another organization's id: no cap, and no such user to start a session.
+    expect(await roles.maxSessionHoursForUser(other.id, user.id)).toBeNull();
+    expect(await roles.lockUserForStart(other.id, user.id)).toBeUndefined();
 
     // A PATCH applies at once; clearing a cap falls back to the next smallest.
     expect((await org.admin.patch(`/roles/${four.id}`, { maxSessionDurationHours: 2 })).status).toBe(200);

@@ -41,20 +41,7 @@ export class SessionsRepository {
   }
 
   /**
-   * Locks the user's row for the start (so concurrent starts count one after another, and a
-   * deletion of the user waits for the start or the start sees it gone); returns whether the user
-   * is still there and active.
-   */
-  async lockStartingUser(organizationId: string, userId: string): Promise<{ name: string | null; email: string } | undefined> {
-    const [row]: Array<{ name: string | null; email: string }> = await this.txHost.tx.query(
-      prepared(`SELECT name, email FROM users WHERE organization_id = $1 AND id = $2 AND is_active FOR UPDATE`),
-      [organizationId, userId],
-    );
-    return row;
-  }
-
-  /**
-   * For a start, after `lockStartingUser`: the user's live sessions (for the concurrency cap) and
+   * For a start, after `RolesRepository.lockUserForStart`: the user's live sessions (for the concurrency cap) and
    * the active resources among `ids` (all of the organization's when null), locked for share so
    * that a delete of one waits for this start, or this start sees it gone. One statement: the
    * count needs no lock of its own, since a session of this user is only ever started under the

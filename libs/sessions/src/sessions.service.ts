@@ -48,13 +48,13 @@ export class SessionsService {
           return begun.replay;
         }
       }
-      const user = await this.repository.lockStartingUser(organizationId, userId);
+      const user = await this.roles.lockUserForStart(organizationId, userId);
       if (!user) {
         throw new UnauthorizedError();
       }
       const isAdmin = principal.role === 'ORG_ADMIN';
       // An admin reaches every resource, for as long as the global cap allows; a member what their roles give.
-      const access = isAdmin ? null : await this.roles.accessForUser(organizationId, userId);
+      const access = isAdmin ? null : user;
       const cap = Math.min(this.settings.maxHours, access?.maxSessionHours ?? Infinity);
       const durationHours = dto.durationHours ?? Math.min(this.settings.defaultHours, cap);
       if (durationHours > cap) {

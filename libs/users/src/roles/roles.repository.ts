@@ -43,6 +43,14 @@ const COLUMNS = [...SUMMARY_COLUMNS, 'organizationId', 'createdAt', 'updatedAt']
  * The one owner of roles, role_users and role_resources. Every method takes the organization
  * id. Users and resources belong to other libraries: they are only read here, by entity.
  */
+/** A user about to start a session, and what their roles give them. */
+export interface StartingUser {
+  name: string | null;
+  email: string;
+  resourceIds: string[];
+  maxSessionHours: number | null;
+}
+
 @Injectable()
 export class RolesRepository {
   constructor(private readonly txHost: TxHost) {}
@@ -191,21 +199,25 @@ export class RolesRepository {
   }
 
   /**
-   * For a session's start, in one statement: every resource any of the user's roles gives, each
-   * once, in id order; and the smallest maxSessionDurationHours among those roles (null when none
-   * sets one, or the user is in no role).
+   * For a session's start, in one statement: the user's row, locked (so that one user's concurrent
+   * starts count their live sessions one after another, and a removal of the user waits for the
+   * start or the start sees the user gone), with what the user's roles give: every resource of any
+   * of them, each once, in id order, and the smallest maxSessionDurationHours among them (null when
+   * none sets one, or the user is in no role). Undefined unless the user is there and active.
    */
-  async accessForUser(organizationId: string, userId: string): Promise<{ resourceIds: string[]; maxSessionHours: number | null }> {
-    const [row]: Array<{ resource_ids: string[]; hours: number | null }> = await this.txHost.tx.query(
-      prepared(`SELECT ARRAY(SELECT DISTINCT rr.resource_id FROM role_users ru
-                    JOIN role_resources rr ON rr.role_id = ru.role_id AND rr.organization_id = ru.organization_id
-                    WHERE ru.organization_id = $1 AND ru.user_id = $2 ORDER BY rr.resource_id)::text[] AS resource_ids,
-              (SELECT min(r.max_session_duration_hours) FROM role_users ru
-                    JOIN roles r ON r.id = ru.role_id AND r.organization_id = ru.organization_id
-                    WHERE ru.organization_id = $1 AND ru.user_id = $2) AS hours`),
+  async lockUserForStart(organizationId: string, userId: string): Promise<StartingUser | undefined> {
+    const [row]: Array<{ name: string | null; email: string; resource_ids: string[]; hours: number | null }> = await this.txHost.tx.query(
+      prepared(`SELECT u.name, u.email,
+         ARRAY(SELECT DISTINCT rr.resource_id FROM role_users ru
+               JOIN role_resources rr ON rr.role_id = ru.role_id AND rr.organization_id = ru.organization_id
+               WHERE ru.organization_id = $1 AND ru.user_id = $2 ORDER BY rr.resource_id)::text[] AS resource_ids,
+         (SELECT min(r.max_session_duration_hours) FROM role_users ru
+               JOIN roles r ON r.id = ru.role_id AND r.organization_id = ru.organization_id
+               WHERE ru.organization_id = $1 AND ru.user_id = $2) AS hours
+       FROM users u WHERE u.organization_id = $1 AND u.id = $2 AND u.is_active FOR UPDATE OF u`),
       [organizationId, userId],
     );
-    return { resourceIds: row.resource_ids, maxSessionHours: row.hours };
+    return row && { name: row.name, email: row.email, resourceIds: row.resource_ids, maxSessionHours: row.hours };
   }
 
   /**
