@@ -41,23 +41,28 @@ export class SessionsRepository {
   }
 
   /**
-   * For a start, after `RolesRepository.lockUserForStart`: the user's live sessions (for the concurrency cap) and
-   * the active resources among `ids` (all of the organization's when null), locked for share so
-   * that a delete of one waits for this start, or this start sees it gone. One statement: the
-   * count needs no lock of its own, since a session of this user is only ever started under the
-   * user's row lock, which this transaction holds.
+   * For a start, after `RolesRepository.lockUserForStart`: the active resources among `ids` (all of
+   * the organization's when null), locked for share so that a delete of one waits for this start,
+   * or this start sees it gone; and, when `countLive` (a cap is set), the user's live sessions. One
+   * statement: the count needs no lock of its own, since a session of this user is only ever
+   * started under the user's row lock, which this transaction holds.
    */
   async lockResourcesCountingLive(
     organizationId: string,
     userId: string,
     ids: string[] | null,
+    countLive: boolean,
   ): Promise<{ live: number; resources: ReachableResource[] }> {
+    const parameters: unknown[] = [organizationId];
+    const live = countLive
+      ? `(SELECT count(*)::int FROM sessions WHERE organization_id = $1 AND user_id = $${parameters.push(userId)}
+           AND status IN ('PENDING', 'ACTIVE', 'PARTIAL'))`
+      : '0';
+    const among = ids ? `AND id = ANY($${parameters.push(ids)})` : '';
     const [row]: Array<{ live: number; ids: string[]; names: string[] }> = await this.txHost.tx.query(
-      prepared(`WITH locked AS (
-         SELECT id, name FROM resources WHERE organization_id = $1 AND is_active ${ids ? 'AND id = ANY($3)' : ''} ORDER BY id FOR SHARE)
-       SELECT (SELECT count(*)::int FROM sessions WHERE organization_id = $1 AND user_id = $2 AND status IN ('PENDING', 'ACTIVE', 'PARTIAL')) AS live,
-         ARRAY(SELECT id FROM locked ORDER BY id)::text[] AS ids, ARRAY(SELECT name FROM locked ORDER BY id)::text[] AS names`),
-      ids ? [organizationId, userId, ids] : [organizationId, userId],
+      prepared(`WITH locked AS (SELECT id, name FROM resources WHERE organization_id = $1 AND is_active ${among} ORDER BY id FOR SHARE)
+       SELECT ${live} AS live, ARRAY(SELECT id FROM locked ORDER BY id)::text[] AS ids, ARRAY(SELECT name FROM locked ORDER BY id)::text[] AS names`),
+      parameters,
     );
     return { live: row.live, resources: row.ids.map((id, i) => ({ id, name: row.names[i] })) };
   }

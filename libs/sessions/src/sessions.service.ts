@@ -62,8 +62,9 @@ export class SessionsService {
       }
       const reachable = access?.resourceIds ?? null;
       const wanted = requested ?? reachable;
-      const { live, resources } = await this.repository.lockResourcesCountingLive(organizationId, userId, wanted);
-      if (this.settings.maxConcurrent > 0 && live >= this.settings.maxConcurrent) {
+      const capped = this.settings.maxConcurrent > 0;
+      const { live, resources } = await this.repository.lockResourcesCountingLive(organizationId, userId, wanted, capped);
+      if (capped && live >= this.settings.maxConcurrent) {
         throw new SessionLimitReachedError(this.settings.maxConcurrent);
       }
       if (requested && reachable) {
