@@ -1,3 +1,4 @@
+import { ExpiredIdempotencyKeysSweep } from '@app/access';
 import { auditRows, createMember } from '../harness/factories';
 import { drain, EngineOrg, EngineTest, memberWith, securityGroup, sessionOf, engineSuite } from './engine-harness';
 
@@ -126,6 +127,36 @@ describe('sessions API', () => {
     const { rows } = await e.t.db.query(`SELECT count(*)::int AS n FROM sessions WHERE ipv4_address IN ('203.0.113.60', '203.0.113.61')`);
     expect(rows[0].n).toBe(2);
     expect((await org.admin.post('/sessions', body, { 'Idempotency-Key': 'x'.repeat(201) })).body.error).toBe('VALIDATION_ERROR');
+  });
+
+  it('forgets an Idempotency-Key after 24 hours: the sweep deletes it, and the key starts afresh', async () => {
+    const sg = await securityGroup(e, org);
+    const key = `old-key-${Date.now()}`;
+    const first = await org.admin.post('/sessions', { ipv4Address: '203.0.113.62', resourceIds: [sg.id] }, { 'Idempotency-Key': key });
+    expect(first.status).toBe(201);
+    const keyRows = async (k: string) =>
+      (await e.t.db.query(`SELECT key FROM idempotency_keys WHERE organization_id = $1 AND key = $2`, [org.id, k])).rows;
+    // A day and an hour old; and another key of the same user, 23 hours old, which must stay.
+    await e.t.db.query(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE organization_id = $1 AND key = $2`, [
+      org.id,
+      key,
+    ]);
+    const recent = `recent-key-${Date.now()}`;
+    await e.t.db.query(
+      `INSERT INTO idempotency_keys (organization_id, user_id, operation, key, request_hash, created_at)
+       SELECT organization_id, user_id, operation, $2, request_hash, now() - interval '23 hours' FROM idempotency_keys
+       WHERE organization_id = $1 AND key = $3`,
+      [org.id, recent, key],
+    );
+
+    expect(await e.t.app.get(ExpiredIdempotencyKeysSweep).runOnce()).toBeGreaterThanOrEqual(1);
+    expect(await keyRows(key)).toEqual([]);
+    expect(await keyRows(recent)).toEqual([{ key: recent }]);
+    // The key now starts a session of its own, even with another body.
+    await org.admin.post(`/sessions/${first.body.id}/stop`);
+    const again = await org.admin.post('/sessions', { ipv4Address: '203.0.113.63', resourceIds: [sg.id] }, { 'Idempotency-Key': key });
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(first.body.id);
   });
 
   it('refuses addresses that name no one, or a range', async () => {

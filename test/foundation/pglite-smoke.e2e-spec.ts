@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ApiClient, expectError } from '../harness/api-client';
 import { awsCredentialBody, registerOrganization } from '../harness/factories';
 import { DataSource } from 'typeorm';
+import { ExpiredIdempotencyKeysSweep } from '@app/access';
+import { FinishedJobsSweep } from '@app/jobs';
 import { startTestApp, TestApp } from '../harness/test-app';
 
 /**
@@ -98,5 +100,24 @@ describe('embedded PGlite: no DATABASE_URL', () => {
       [session.id],
     );
     expect(after).toEqual({ status: 'ACTIVE', rule: 'APPLIED', grant: 'APPLIED' });
+  });
+  it('sweeps finished jobs and idempotency keys past their retention there too', async () => {
+    const org = await registerOrganization(t, 'Embedded sweeps');
+    const db = t.app.get(DataSource);
+    await db.query(
+      `INSERT INTO jobs (id, queue, status, max_attempts, finished_at) VALUES
+         (gen_random_uuid(), 'embedded-old', 'DONE', 1, now() - interval '30 days'),
+         (gen_random_uuid(), 'embedded-new', 'DONE', 1, now())`,
+    );
+    await db.query(
+      `INSERT INTO idempotency_keys (organization_id, user_id, operation, key, request_hash, created_at) VALUES
+         ($1, gen_random_uuid(), 'POST /sessions', 'old', repeat('0', 64), now() - interval '2 days'),
+         ($1, gen_random_uuid(), 'POST /sessions', 'new', repeat('0', 64), now())`,
+      [org.id],
+    );
+    expect(await t.app.get(FinishedJobsSweep).runOnce()).toBe(1);
+    expect(await t.app.get(ExpiredIdempotencyKeysSweep).runOnce()).toBe(1);
+    expect(await db.query(`SELECT queue FROM jobs WHERE queue LIKE 'embedded-%'`)).toEqual([{ queue: 'embedded-new' }]);
+    expect(await db.query(`SELECT key FROM idempotency_keys WHERE organization_id = $1`, [org.id])).toEqual([{ key: 'new' }]);
   });
 });

@@ -1,4 +1,5 @@
-import { PermanentJobError } from '@app/jobs';
+import { FinishedJobsSweep, FINISHED_JOB_RETENTION_DAYS, PermanentJobError } from '@app/jobs';
+import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp } from '../harness/test-app';
 import { deferred, inContext, inTransaction, jobRow, jobsInQueue, jobsOf, makeDue, uniqueQueue, waitUntil } from './job-helpers';
 
@@ -297,5 +298,40 @@ describe('job queue', () => {
     // concurrency 1: one job was in hand and finished; the other was never claimed and waits for another instance.
     expect(rows.map((row) => row?.status).sort()).toEqual(['DONE', 'PENDING']);
     expect(rows.find((row) => row?.status === 'PENDING')).toMatchObject({ attempts: 0, locked_until: null });
+  });
+  it('sweeps finished jobs past their retention; pending ones, recent ones and rows another transaction holds stay', async () => {
+    const queue = uniqueQueue('retention');
+    const days = (n: number) => `now() - make_interval(days => ${n})`;
+    const insert = async (status: string, finishedAt: string | null) => {
+      const id = randomUUID();
+      await a.db.query(
+        `INSERT INTO jobs (id, queue, status, max_attempts, created_at, finished_at) VALUES ($1, $2, $3, 1, ${days(30)}, ${finishedAt ?? 'NULL'})`,
+        [id, queue, status],
+      );
+      return id;
+    };
+    const old = FINISHED_JOB_RETENTION_DAYS + 1;
+    const doneOld = await insert('DONE', days(old));
+    const failedOld = await insert('FAILED', days(old));
+    const held = await insert('DONE', days(old));
+    const doneRecent = await insert('DONE', days(FINISHED_JOB_RETENTION_DAYS - 1));
+    const pendingOld = await insert('PENDING', null);
+
+    const holder = await a.db.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM jobs WHERE id = $1 FOR UPDATE', [held]);
+      // SKIP LOCKED: the sweep passes the held row by rather than waiting for it.
+      expect(await a.app.get(FinishedJobsSweep).runOnce()).toBeGreaterThanOrEqual(2);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const left = await a.db.query(`SELECT id FROM jobs WHERE queue = $1`, [queue]);
+    expect(left.rows.map((row) => row.id).sort()).toEqual([held, doneRecent, pendingOld].sort());
+    expect([doneOld, failedOld].every((id) => !left.rows.some((row) => row.id === id))).toBe(true);
+    // Let go of, the held row goes at the next sweep.
+    expect(await a.app.get(FinishedJobsSweep).runOnce()).toBeGreaterThanOrEqual(1);
+    expect(await jobRow(a.db, held)).toBeUndefined();
   });
 });

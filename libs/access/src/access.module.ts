@@ -18,6 +18,7 @@ import { SessionRemovalHook } from './engine/session-removal.hook';
 import { SessionState } from './engine/session-state';
 import { WorkSchedule } from './engine/work-schedule';
 import { ENGINE_ENTITIES } from './entities';
+import { ExpiredIdempotencyKeysSweep } from './idempotency/expired-idempotency-keys.sweep';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 
 export interface AccessModuleOptions {
@@ -54,9 +55,11 @@ export class AccessModule {
         EngineResourceUsage,
         SessionRemovalHook,
         IdempotencyStore,
+        ExpiredIdempotencyKeysSweep,
       ],
       exports: [
         IdempotencyStore,
+        ExpiredIdempotencyKeysSweep,
         SessionLifecycle,
         SessionOpening,
         GrantLedger,

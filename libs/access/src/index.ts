@@ -11,4 +11,5 @@ export { EngineResourceUsage } from './engine/resource-usage';
 export { SessionRemovalHook } from './engine/session-removal.hook';
 export { RULE_DESCRIPTION_PREFIX } from './engine/firewall-reconciler';
 export { IdempotencyStore, IdempotencyKeyReusedError, type IdempotentStart } from './idempotency/idempotency.store';
+export { ExpiredIdempotencyKeysSweep } from './idempotency/expired-idempotency-keys.sweep';
 export { ApiIdempotencyKeyHeader, IdempotencyKeyHeader } from './idempotency/idempotency-key.decorator';

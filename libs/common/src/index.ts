@@ -16,6 +16,7 @@ export * from './context/request-context.module';
 export * from './http/rate-limit.decorators';
 export * from './jobs/poller';
 export * from './jobs/due-work.job';
+export * from './jobs/purge-sweep';
 export * from './http/validation.decorators';
 export * from './validation/api-date-time';
 export * from './context/client-address';

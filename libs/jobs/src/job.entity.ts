@@ -13,6 +13,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 @Check('jobs_max_attempts_check', `max_attempts >= 1`)
 // Partial (WHERE status = 'PENDING') in the migration; TypeORM compares an index by name and columns.
 @Index('ix_jobs_due', ['queue', 'runAt'], { where: `status = 'PENDING'` })
+@Index('ix_jobs_finished', ['finishedAt'], { where: `status <> 'PENDING'` })
 export class Job {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;

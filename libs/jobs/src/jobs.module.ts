@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { FinishedJobsSweep } from './finished-jobs.sweep';
 import { JobQueue } from './job-queue.service';
 import { JOBS_SETTINGS, JobsSettings } from './jobs-settings';
 import { JobsRepository } from './jobs.repository';
@@ -10,8 +11,8 @@ export class JobsModule {
     return {
       module: JobsModule,
       global: true,
-      providers: [{ provide: JOBS_SETTINGS, useValue: settings }, JobsRepository, JobQueue],
-      exports: [JobQueue],
+      providers: [{ provide: JOBS_SETTINGS, useValue: settings }, JobsRepository, JobQueue, FinishedJobsSweep],
+      exports: [JobQueue, FinishedJobsSweep],
     };
   }
 }

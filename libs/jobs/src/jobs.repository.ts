@@ -125,6 +125,20 @@ export class JobsRepository {
     return result.affected ?? 0;
   }
 
+  /** Deletes up to `limit` jobs that finished (DONE or FAILED) more than `days` days ago; SKIP LOCKED. */
+  async deleteFinished(days: number, limit: number): Promise<number> {
+    const result = await this.repository()
+      .createQueryBuilder()
+      .delete()
+      .where(
+        `id IN (SELECT id FROM jobs WHERE status <> 'PENDING' AND finished_at < now() - make_interval(days => :days)
+          ORDER BY finished_at LIMIT :limit FOR UPDATE SKIP LOCKED)`,
+        { days, limit },
+      )
+      .execute();
+    return result.affected ?? 0;
+  }
+
   private async finish(job: ClaimedJob, change: Pick<Job, 'status' | 'lastError'>, clearPayload: boolean): Promise<boolean> {
     const result = await this.fenced(job, {
       ...change,

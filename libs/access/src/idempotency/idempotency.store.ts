@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { TxHost } from '@app/database';
 import { DomainError } from '@app/common';
+import { rows } from '../engine/sql';
 
-const KEEP_HOURS = 24;
+/** An answer is kept for this long (§13); the key then starts afresh, and the row is swept. */
+export const IDEMPOTENCY_KEEP_HOURS = 24;
 
 export type IdempotentStart<T> = { replay: T } | { fresh: true };
 
@@ -37,7 +39,7 @@ export class IdempotencyStore {
     // An answer older than 24 hours is forgotten: the key starts afresh.
     await this.txHost.tx.query(
       `DELETE FROM idempotency_keys WHERE organization_id = $1 AND user_id = $2 AND operation = $3 AND key = $4
-         AND created_at < now() - make_interval(hours => ${KEEP_HOURS})`,
+         AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_KEEP_HOURS})`,
       values.slice(0, 4),
     );
     const inserted: unknown[] = await this.txHost.tx.query(
@@ -68,6 +70,19 @@ export class IdempotencyStore {
       `UPDATE idempotency_keys SET status_code = $5, response = $6 WHERE organization_id = $1 AND user_id = $2 AND operation = $3 AND key = $4`,
       [scope.organizationId, scope.userId, scope.operation, key, status, JSON.stringify(response)],
     );
+  }
+
+  /** Deletes up to `limit` keys older than their 24 hours (the sweep's batch); SKIP LOCKED. */
+  async forgetExpired(limit: number): Promise<number> {
+    const deleted = await rows(
+      this.txHost.tx,
+      `DELETE FROM idempotency_keys WHERE ctid IN (
+         SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => ${IDEMPOTENCY_KEEP_HOURS})
+         ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING key`,
+      [limit],
+    );
+    return deleted.length;
   }
 }
 

@@ -8,6 +8,7 @@ import { AccessEngine1764900000000 } from './1764900000000-access-engine';
 import { ApiKeys1765000000000 } from './1765000000000-api-keys';
 import { SessionEngineSweeps1765100000000 } from './1765100000000-session-engine-sweeps';
 import { EngineOutcomeFunctions1765200000000 } from './1765200000000-engine-outcome-functions';
+import { FinishedJobsRetention1765300000000 } from './1765300000000-finished-jobs-retention';
 
 /** Listed by class, not by glob, so the app, the CLI and tests load the same set from src or dist. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ApiKeys1765000000000,
   SessionEngineSweeps1765100000000,
   EngineOutcomeFunctions1765200000000,
+  FinishedJobsRetention1765300000000,
 ];

@@ -1,0 +1,56 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ClsService } from 'nestjs-cls';
+import { PurgeSweep } from './purge-sweep';
+
+describe('PurgeSweep', () => {
+  const sweepOver = (backlog: number, options: { enabled?: boolean; intervalMs?: number } = {}) => {
+    const asked: number[] = [];
+    let left = backlog;
+    const sweep = new PurgeSweep({
+      name: 'test',
+      enabled: options.enabled ?? false,
+      intervalMs: options.intervalMs ?? 60_000,
+      batchSize: 3,
+      cls: new ClsService(new AsyncLocalStorage()),
+      purge: async (limit) => {
+        asked.push(limit);
+        const deleted = Math.min(limit, left);
+        left -= deleted;
+        return deleted;
+      },
+    });
+    return { sweep, asked, left: () => left };
+  };
+
+  it('runOnce deletes batch after batch until one comes back short, and counts them all', async () => {
+    const { sweep, asked } = sweepOver(7);
+    expect(await sweep.runOnce()).toBe(7);
+    expect(asked).toEqual([3, 3, 3]);
+  });
+
+  it('runOnce over an exact multiple of the batch asks once more and stops at an empty batch', async () => {
+    const { sweep, asked } = sweepOver(6);
+    expect(await sweep.runOnce()).toBe(6);
+    expect(asked).toEqual([3, 3, 3]);
+  });
+
+  it('does not run on its own when disabled', async () => {
+    const { sweep, asked } = sweepOver(5, { intervalMs: 1 });
+    sweep.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sweep.stop();
+    expect(asked).toEqual([]);
+  });
+
+  it('when enabled, sweeps the whole backlog at start, batch after batch, then waits for its interval', async () => {
+    const { sweep, asked, left } = sweepOver(7, { enabled: true });
+    sweep.start();
+    for (let i = 0; i < 100 && left() > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sweep.stop();
+    expect(left()).toBe(0);
+    expect(asked).toEqual([3, 3, 3]);
+  });
+});
