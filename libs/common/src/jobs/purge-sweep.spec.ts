@@ -1,12 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClsService } from 'nestjs-cls';
-import { PurgeSweep } from './purge-sweep';
+import { PurgeSweep, PurgeSweepOptions } from './purge-sweep';
+
+class TestSweep extends PurgeSweep {
+  constructor(options: PurgeSweepOptions) {
+    super(options);
+  }
+}
 
 describe('PurgeSweep', () => {
   const sweepOver = (backlog: number, options: { enabled?: boolean; intervalMs?: number } = {}) => {
     const asked: number[] = [];
     let left = backlog;
-    const sweep = new PurgeSweep({
+    const sweep = new TestSweep({
       name: 'test',
       enabled: options.enabled ?? false,
       intervalMs: options.intervalMs ?? 60_000,
@@ -36,20 +42,20 @@ describe('PurgeSweep', () => {
 
   it('does not run on its own when disabled', async () => {
     const { sweep, asked } = sweepOver(5, { intervalMs: 1 });
-    sweep.start();
+    sweep.onApplicationBootstrap();
     await new Promise((resolve) => setTimeout(resolve, 30));
-    await sweep.stop();
+    await sweep.onApplicationShutdown();
     expect(asked).toEqual([]);
   });
 
   it('when enabled, sweeps the whole backlog at start, batch after batch, then waits for its interval', async () => {
     const { sweep, asked, left } = sweepOver(7, { enabled: true });
-    sweep.start();
+    sweep.onApplicationBootstrap();
     for (let i = 0; i < 100 && left() > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await new Promise((resolve) => setTimeout(resolve, 30));
-    await sweep.stop();
+    await sweep.onApplicationShutdown();
     expect(left()).toBe(0);
     expect(asked).toEqual([3, 3, 3]);
   });
