@@ -161,7 +161,12 @@ describe('sessions engine: settling a session from its rules', () => {
          VALUES ($1, $2, $3, 'sg', 4, '198.51.100.73', 'PENDING', $4, true)`,
         [org.id, second, sg.id, grantId],
       );
-      recording = e.t.app.get(ClsService).run(() => inBackgroundLane(() => recorder.applied([grantId], { ok: true })));
+      // The call's success, as a sync writes it (no lease of this test's to let go: the release part finds none).
+      const claim = { resourceId: sg.id, generation: 0, leasedUntil: new Date(0) };
+      recording = e.t.app
+        .get(ClsService)
+        .run(() => inBackgroundLane(() => recorder.appliedAndReleased([grantId], claim, null)))
+        .then(({ released }) => expect(released).toBe(false));
       // The outcome is waiting for the grant's lock.
       expect(await seenWaitingForLock(e, 'engine_grants_applied', 5_000)).toBe(true);
       await holder.query('COMMIT');

@@ -5,7 +5,8 @@ import { SessionSettler } from './session-settler';
 import type { ClaimedFirewall } from './firewall-sync.repository';
 import { rows } from './sql';
 
-export type CallResult = { ok: true } | { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
+export type CallFailure = { ok: false; reason: string; retryAt: Date | null; mayHaveApplied: boolean };
+export type CallResult = { ok: true } | CallFailure;
 
 /**
  * Writes what a provider call did: the grants' states and their holders' view of them, under the
@@ -21,33 +22,36 @@ export class FirewallOutcomeRecorder {
     private readonly settler: SessionSettler,
   ) {}
 
-  async applied(grantIds: string[], result: CallResult): Promise<void> {
+  /**
+   * A call that added rules failed: with `retryAt`, the grants wait for it (a transient failure);
+   * without, they are given up. (A success is `appliedAndReleased`, the sync's last write.)
+   */
+  async applyFailed(grantIds: string[], failure: CallFailure): Promise<void> {
     if (grantIds.length === 0) {
       return;
     }
-    if (result.ok) {
-      await this.settleAfter(`SELECT engine_grants_applied($1::uuid[]) AS unsettled`, [grantIds]);
-    } else if (result.retryAt) {
+    if (failure.retryAt) {
       await this.query(
         `UPDATE access_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = now()
          WHERE id = ANY($1) AND status = 'PENDING'`,
-        [grantIds, result.reason, result.retryAt],
+        [grantIds, failure.reason, failure.retryAt],
       );
-    } else {
-      // Given up: the holders see FAILED and let go. A call that may have reached the provider
-      // (it timed out) is followed by a removal, so nothing is left open by a late success.
-      await this.settleAfter(`SELECT engine_grants_failed($1::uuid[], $2, $3) AS unsettled`, [
-        grantIds,
-        result.mayHaveApplied ? 'REMOVING' : 'FAILED',
-        result.reason,
-      ]);
+      return;
     }
+    // Given up: the holders see FAILED and let go. A call that may have reached the provider
+    // (it timed out) is followed by a removal, so nothing is left open by a late success.
+    await this.settleAfter(`SELECT engine_grants_failed($1::uuid[], $2, $3) AS unsettled`, [
+      grantIds,
+      failure.mayHaveApplied ? 'REMOVING' : 'FAILED',
+      failure.reason,
+    ]);
   }
 
   /**
-   * `applied` with success, and the firewall's claim let go in the same round trip (what
-   * `FirewallSyncRepository.release` does, after the outcome). Returns whether the lease was still
-   * this claim's, and when the firewall is due next.
+   * A call that added rules succeeded: the grants APPLIED (engine_grants_applied), and the
+   * firewall's claim let go in the same round trip (what `FirewallSyncRepository.release` does,
+   * after the outcome). Returns whether the lease was still this claim's, and when the firewall is
+   * due next.
    */
   async appliedAndReleased(
     grantIds: string[],

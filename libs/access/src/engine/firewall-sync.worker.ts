@@ -157,7 +157,7 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
     const reason = outcome.reason;
     if (!isTransientFailure(outcome)) {
       this.logger.warn(`resource ${resource.id}: apply refused (${outcome.kind}): ${reason}`);
-      await this.recorder.applied(
+      await this.recorder.applyFailed(
         grants.map((grant) => grant.id),
         { ok: false, reason, retryAt: null, mayHaveApplied: false },
       );
@@ -172,13 +172,13 @@ export class FirewallSyncWorker implements OnApplicationBootstrap, OnApplication
       (now + retryDelayMs(grant.attempts + 1, APPLY_RETRY_CAP_SECONDS) < deadline ? retry : giveUp).push(grant.id);
     }
     const attempts = Math.max(...grants.map((grant) => grant.attempts)) + 1;
-    await this.recorder.applied(retry, {
+    await this.recorder.applyFailed(retry, {
       ok: false,
       reason,
       retryAt: new Date(now + retryDelayMs(attempts, APPLY_RETRY_CAP_SECONDS)),
       mayHaveApplied: true,
     });
-    await this.recorder.applied(giveUp, { ok: false, reason, retryAt: null, mayHaveApplied: true });
+    await this.recorder.applyFailed(giveUp, { ok: false, reason, retryAt: null, mayHaveApplied: true });
     return false;
   }
 
