@@ -80,6 +80,22 @@ describe('loadConfig (decisions §8)', () => {
     expect(loadConfig({ ...base(), RATE_LIMIT_FORGOT_PASSWORD_PER_HOUR: '12' }).config.rateLimits.forgotPasswordPerHour).toBe(12);
   });
 
+  it('reads the database pools and DB_PREPARED_STATEMENTS: on by default, off when asked, anything else refused', () => {
+    expect(loadConfig(base()).config).toMatchObject({ dbPoolSize: 10, dbBackgroundPoolSize: 10, dbPreparedStatements: true });
+    for (const off of ['false', '0', 'no', 'OFF']) {
+      expect(loadConfig({ ...base(), DB_PREPARED_STATEMENTS: off }).config.dbPreparedStatements).toBe(false);
+    }
+    for (const on of ['true', '1', 'yes', 'On']) {
+      expect(loadConfig({ ...base(), DB_PREPARED_STATEMENTS: on }).config.dbPreparedStatements).toBe(true);
+    }
+    expect(configErrorFor({ ...base(), DB_PREPARED_STATEMENTS: 'sometimes' }).message).toContain('DB_PREPARED_STATEMENTS');
+    expect(loadConfig({ ...base(), DB_POOL_SIZE: '4', DB_BACKGROUND_POOL_SIZE: '20' }).config).toMatchObject({
+      dbPoolSize: 4,
+      dbBackgroundPoolSize: 20,
+    });
+    expect(configErrorFor({ ...base(), DB_BACKGROUND_POOL_SIZE: '0' }).message).toContain('DB_BACKGROUND_POOL_SIZE');
+  });
+
   it('says how to generate a JWT secret when it refuses one', () => {
     for (const secret of ['short', 'x'.repeat(40)]) {
       const error = configErrorFor({ ...base(), NODE_ENV: 'production', JWT_SECRET: secret });

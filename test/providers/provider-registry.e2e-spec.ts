@@ -1,3 +1,4 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { Test } from '@nestjs/testing';
 import {
   AwsSecurityGroupAdapter,
@@ -16,6 +17,7 @@ describe('ProvidersModule / ProviderRegistry', () => {
   beforeAll(async () => {
     fake = await startAwsFakeServer({
       accounts: { AKIAREGISTRY00000001: { secretAccessKey: 'registry-secret-0001', accountId: '999988887777' } },
+      securityGroups: { 'eu-central-1': [{ groupId: 'sg-0feedfacecafe0001', groupName: 'registry', ingress: [] }] },
     });
   });
   afterAll(() => fake.close());
@@ -35,6 +37,37 @@ describe('ProvidersModule / ProviderRegistry', () => {
     expect(await aws.verifyCredential(secret)).toEqual({ ok: true, detail: 'The keys work for AWS account 999988887777.' });
     expect(fake.state.requestsFor('GetCallerIdentity')).toHaveLength(1);
     await moduleRef.close();
+  });
+
+  it('destroys the EC2 clients it kept for calls when the app shuts down', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ProvidersModule.forRoot({ awsEndpointUrl: fake.url, timeoutMs: 2000 })],
+    }).compile();
+    const aws = moduleRef.get(ProviderRegistry).adapterFor('AWS');
+    const secret: CredentialSecret = {
+      provider: 'AWS',
+      data: { accessKeyId: 'AKIAREGISTRY00000001', secretAccessKey: 'registry-secret-0001' },
+    };
+    const target: ResourceTarget = {
+      provider: 'AWS',
+      resourceType: 'SECURITY_GROUP',
+      resourceIdentifier: 'sg-0feedfacecafe0001',
+      region: 'eu-central-1',
+      config: { protocol: 'tcp', port: 443 },
+    };
+    const destroyed = jest.spyOn(EC2Client.prototype, 'destroy');
+    try {
+      // Two calls with one key and region: one client, kept between them.
+      expect(await aws.applyRules(secret, target, [{ cidr: '192.0.2.10/32', description: 'EntryGuard registry test' }])).toMatchObject({
+        ok: true,
+      });
+      expect(await aws.removeRules(secret, target, ['192.0.2.10/32'])).toMatchObject({ ok: true });
+      expect(destroyed).not.toHaveBeenCalled();
+      await moduleRef.close();
+      expect(destroyed).toHaveBeenCalledTimes(1);
+    } finally {
+      destroyed.mockRestore();
+    }
   });
 
   it('has an adapter for every provider, each reporting its own name', () => {
