@@ -1,4 +1,4 @@
-import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { Poller } from './poller';
 
@@ -23,7 +23,7 @@ export interface PurgeSweepOptions {
  * the next batch at once while whole batches come back, then again after the interval. A sweep
  * is a provider that extends this with its own options.
  */
-export abstract class PurgeSweep implements OnApplicationBootstrap, OnApplicationShutdown {
+export abstract class PurgeSweep implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly poller: Poller;
   private readonly batchSize: number;
 
@@ -42,7 +42,8 @@ export abstract class PurgeSweep implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes (as the job queue stops): a batch under way finishes first. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.poller.stop();
   }
 

@@ -39,10 +39,6 @@ export interface RoleWrite {
 const SUMMARY_COLUMNS = ['id', 'name', 'description', 'maxSessionDurationHours'] as const;
 const COLUMNS = [...SUMMARY_COLUMNS, 'organizationId', 'createdAt', 'updatedAt'] as const;
 
-/**
- * The one owner of roles, role_users and role_resources. Every method takes the organization
- * id. Users and resources belong to other libraries: they are only read here, by entity.
- */
 /** A user about to start a session, and what their roles give them. */
 export interface StartingUser {
   name: string | null;
@@ -51,6 +47,11 @@ export interface StartingUser {
   maxSessionHours: number | null;
 }
 
+/**
+ * The one owner of roles, role_users and role_resources. Every method takes the organization
+ * id. Users and resources belong to other modules: they are only read here, by entity (and a
+ * user's row locked for a session's start, with what their roles give, in `lockUserForStart`).
+ */
 @Injectable()
 export class RolesRepository {
   constructor(private readonly txHost: TxHost) {}
@@ -200,10 +201,16 @@ export class RolesRepository {
 
   /**
    * For a session's start, in one statement: the user's row, locked (so that one user's concurrent
-   * starts count their live sessions one after another, and a removal of the user waits for the
-   * start or the start sees the user gone), with what the user's roles give: every resource of any
-   * of them, each once, in id order, and the smallest maxSessionDurationHours among them (null when
-   * none sets one, or the user is in no role). Undefined unless the user is there and active.
+   * starts count their live sessions one after another, and a removal or deactivation of the user
+   * waits for the start or the start sees the user gone), with what the user's roles give: every
+   * resource of any of them, each once, in id order, and the smallest maxSessionDurationHours among
+   * them (null when none sets one, or the user is in no role). Undefined unless the user is there
+   * and active.
+   *
+   * The roles are read as of the statement's start, also when it then waits for the lock: a role
+   * change that commits during the wait counts as made just after this start, as if it had come a
+   * moment later (a role change leaves running sessions alone, §12). FOR NO KEY UPDATE: rows that
+   * merely reference the user (a role assignment, a token, an API key) are not held up by a start.
    */
   async lockUserForStart(organizationId: string, userId: string): Promise<StartingUser | undefined> {
     const [row]: Array<{ name: string | null; email: string; resource_ids: string[]; hours: number | null }> = await this.txHost.tx.query(
@@ -214,7 +221,7 @@ export class RolesRepository {
          (SELECT min(r.max_session_duration_hours) FROM role_users ru
                JOIN roles r ON r.id = ru.role_id AND r.organization_id = ru.organization_id
                WHERE ru.organization_id = $1 AND ru.user_id = $2) AS hours
-       FROM users u WHERE u.organization_id = $1 AND u.id = $2 AND u.is_active FOR UPDATE OF u`),
+       FROM users u WHERE u.organization_id = $1 AND u.id = $2 AND u.is_active FOR NO KEY UPDATE OF u`),
       [organizationId, userId],
     );
     return row && { name: row.name, email: row.email, resourceIds: row.resource_ids, maxSessionHours: row.hours };
