@@ -9,9 +9,12 @@ class TestSweep extends PurgeSweep {
 }
 
 describe('PurgeSweep', () => {
+  /** A sweep over `backlog` rows in batches of 3; `swept` resolves at its first short batch. */
   const sweepOver = (backlog: number, options: { enabled?: boolean; intervalMs?: number } = {}) => {
     const asked: number[] = [];
     let left = backlog;
+    let shortBatch!: () => void;
+    const swept = new Promise<void>((resolve) => (shortBatch = resolve));
     const sweep = new TestSweep({
       name: 'test',
       enabled: options.enabled ?? false,
@@ -22,10 +25,11 @@ describe('PurgeSweep', () => {
         asked.push(limit);
         const deleted = Math.min(limit, left);
         left -= deleted;
+        if (deleted < limit) shortBatch();
         return deleted;
       },
     });
-    return { sweep, asked, left: () => left };
+    return { sweep, asked, swept, left: () => left };
   };
 
   it('runOnce deletes batch after batch until one comes back short, and counts them all', async () => {
@@ -49,29 +53,12 @@ describe('PurgeSweep', () => {
   });
 
   it('when enabled, sweeps the whole backlog at start, batch after batch, then waits for its interval', async () => {
-    let shortBatch!: () => void;
-    const swept = new Promise<void>((resolve) => (shortBatch = resolve));
-    const asked: number[] = [];
-    let left = 7;
-    const sweep = new TestSweep({
-      name: 'test',
-      enabled: true,
-      intervalMs: 60_000,
-      batchSize: 3,
-      cls: new ClsService(new AsyncLocalStorage()),
-      purge: async (limit) => {
-        asked.push(limit);
-        const deleted = Math.min(limit, left);
-        left -= deleted;
-        if (deleted < limit) shortBatch();
-        return deleted;
-      },
-    });
+    const { sweep, asked, swept, left } = sweepOver(7, { enabled: true });
     sweep.onApplicationBootstrap();
     await swept;
     // The next round is an interval (a minute) away: stopping now finds no round under way and none starts.
     await sweep.beforeApplicationShutdown();
-    expect(left).toBe(0);
+    expect(left()).toBe(0);
     expect(asked).toEqual([3, 3, 3]);
   });
 });
