@@ -79,7 +79,7 @@ export class FirewallSyncRepository {
   /**
    * Claims firewalls with due work or a due reconcile: SKIP LOCKED so instances never take the same
    * row in a round, and a lease so an instance that dies lets go of it within `leaseSeconds`. A
-   * firewall claimed for its work comes with that work taken (see `takeWork`), in the same
+   * firewall claimed for its work comes with that work taken (see `dueWork`), in the same
    * statement; a grant another transaction holds meanwhile (a start joining it, a stop letting it
    * go) is skipped, not waited for: that transaction marks the firewall due, or the grant's own
    * due time does, and the release leaves the firewall due for the next claim.
@@ -111,14 +111,7 @@ export class FirewallSyncRepository {
            ORDER BY LEAST(due_at, reconcile_due_at) LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING s.resource_id, s.organization_id, s.generation, coalesce(s.reconcile_due_at <= now(), false) AS reconcile, s.health,
            s.stale_cidrs, s.leased_until, ${RESOURCE_COLUMNS}),
-       due AS (
-         SELECT g.id, g.resource_id, g.cidr, g.description, g.status, g.attempts, g.pending_since FROM access_grants g
-         WHERE g.resource_id IN (SELECT c.resource_id FROM claimed c WHERE NOT c.reconcile)
-           AND g.status IN ('PENDING', 'REMOVING') AND g.next_attempt_at <= now()
-         ORDER BY g.resource_id, g.cidr COLLATE "C" FOR UPDATE SKIP LOCKED),
-       started AS (
-         UPDATE access_grants g SET apply_started_at = coalesce(g.apply_started_at, now()), updated_at = now()
-         FROM due WHERE g.id = due.id AND due.status = 'PENDING')
+       ${dueWork('SELECT c.resource_id FROM claimed c WHERE NOT c.reconcile', 'FOR UPDATE SKIP LOCKED')}
        SELECT c.*, coalesce((SELECT json_agg(json_build_object('id', d.id, 'cidr', d.cidr, 'description', d.description, 'status', d.status,
            'attempts', d.attempts, 'pending_since', d.pending_since) ORDER BY d.cidr COLLATE "C")
          FROM due d WHERE d.resource_id = c.resource_id), '[]') AS work
@@ -185,24 +178,12 @@ export class FirewallSyncRepository {
   }
 
   /**
-   * The firewall's due work, read with its grants locked in the engine's one order (resource,
-   * CIDR), so a grant is in exactly one list and a stop cannot slip between the reads. Rules to add
-   * are marked as attempted in the same statement, so that a stop arriving while the call is out
-   * knows the provider may hold them.
+   * The firewall's due work (see `dueWork`), for a reconcile's claim once the reconcile is done. It
+   * waits for a grant another transaction holds, so a grant is in exactly one list and a stop
+   * cannot slip between the reads.
    */
   async takeWork(resourceId: string): Promise<FirewallWork> {
-    const due = await rows<Record<string, unknown>>(
-      this.dataSource,
-      `WITH due AS (
-         SELECT id, cidr, description, status, attempts, pending_since FROM access_grants
-         WHERE resource_id = $1 AND status IN ('PENDING', 'REMOVING') AND next_attempt_at <= now()
-         ORDER BY resource_id, cidr COLLATE "C" FOR UPDATE),
-       started AS (
-         UPDATE access_grants g SET apply_started_at = coalesce(g.apply_started_at, now()), updated_at = now()
-         FROM due WHERE g.id = due.id AND due.status = 'PENDING')
-       SELECT * FROM due`,
-      [resourceId],
-    );
+    const due = await rows<Record<string, unknown>>(this.dataSource, `WITH ${dueWork('$1', 'FOR UPDATE')} SELECT * FROM due`, [resourceId]);
     return splitWork(due.map(toWork));
   }
 
@@ -217,6 +198,22 @@ export class FirewallSyncRepository {
     );
     return found.map((row) => ({ ...row, holders: Number(row.holders) }));
   }
+}
+
+/**
+ * The due work of the firewalls in `resourceIds` (a list or sub-select, in SQL), as the CTEs `due`
+ * and `started`: their grants to add or remove, locked in the engine's one order (resource, CIDR),
+ * the ones to add marked as attempted in the same statement, so that a stop arriving while the call
+ * is out knows the provider may hold them.
+ */
+function dueWork(resourceIds: string, lock: 'FOR UPDATE' | 'FOR UPDATE SKIP LOCKED'): string {
+  return `due AS (
+         SELECT g.id, g.resource_id, g.cidr, g.description, g.status, g.attempts, g.pending_since FROM access_grants g
+         WHERE g.resource_id IN (${resourceIds}) AND g.status IN ('PENDING', 'REMOVING') AND g.next_attempt_at <= now()
+         ORDER BY g.resource_id, g.cidr COLLATE "C" ${lock}),
+       started AS (
+         UPDATE access_grants g SET apply_started_at = coalesce(g.apply_started_at, now()), updated_at = now()
+         FROM due WHERE g.id = due.id AND due.status = 'PENDING')`;
 }
 
 export interface FirewallWork {

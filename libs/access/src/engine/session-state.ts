@@ -69,28 +69,12 @@ export class SessionState {
     if (ids.length === 0) {
       return [];
     }
-    const settled = await this.settleSql(ids, false);
-    return settled.filter((row) => row.changed).map((row) => ({ id: row.session_id, status: row.new_status }));
-  }
-
-  /**
-   * `settle` for the sessions no other transaction holds, without waiting for any. Returns the
-   * sessions it did not settle (held by another transaction, or not yet decided in what it sees).
-   */
-  async settleFree(sessionIds: Iterable<string>): Promise<string[]> {
-    const ids = [...new Set(sessionIds)];
-    if (ids.length === 0) {
-      return [];
-    }
-    const locked = new Set((await this.settleSql(ids, true)).map((row) => row.session_id));
-    return ids.filter((id) => !locked.has(id));
-  }
-
-  private settleSql(ids: string[], skipLocked: boolean) {
-    return rows<{ session_id: string; new_status: SessionStatus; changed: boolean }>(
+    // skip_locked = false: waits for a session another transaction holds (the outcome functions skip those instead).
+    const settled = await rows<{ session_id: string; new_status: SessionStatus; changed: boolean }>(
       this.txHost.tx,
-      `SELECT session_id, new_status, changed FROM sessions_settle($1::uuid[], $2)`,
-      [ids, skipLocked],
+      `SELECT session_id, new_status, changed FROM sessions_settle($1::uuid[], false)`,
+      [ids],
     );
+    return settled.filter((row) => row.changed).map((row) => ({ id: row.session_id, status: row.new_status }));
   }
 }
