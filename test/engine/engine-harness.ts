@@ -7,6 +7,7 @@ import { startTestAppOnOwnDatabase, TestApp } from '../harness/test-app';
 import { ApisixFakeServer, startApisixFakeServer } from '../fakes/apisix-fake-server';
 import { AwsFakeServer, startAwsFakeServer } from '../fakes/aws-fake-server';
 import { diffFirewallState, expectedFirewallState, firewallState, FirewallState } from '../fakes/firewall-state';
+import { pollUntil } from '../harness/poll';
 
 export const REGION = 'eu-west-1';
 
@@ -195,15 +196,12 @@ export async function sessionOf(client: ApiClient, id: string): Promise<Record<s
 }
 
 /** Whether, within `ms`, a statement containing `fragment` (an outcome function, say) was seen waiting for a row lock. */
-export async function seenWaitingForLock(e: EngineTest, fragment: string, ms = 3_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
+export function seenWaitingForLock(e: EngineTest, fragment: string, ms = 3_000): Promise<boolean> {
+  return pollUntil(async () => {
     const { rows } = await e.t.db.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
       [fragment],
     );
-    if (rows[0].n > 0) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return false;
+    return rows[0].n > 0;
+  }, ms);
 }

@@ -3,6 +3,7 @@ import { ClsService } from 'nestjs-cls';
 import { Pool } from 'pg';
 import { JobQueue } from '@app/jobs';
 import { TxHost } from '@app/database';
+import { pollUntil } from '../harness/poll';
 import { TestApp } from '../harness/test-app';
 
 export interface JobRow {
@@ -52,12 +53,8 @@ export async function makeDue(db: Pool, id: string): Promise<void> {
 }
 
 export async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!(await pollUntil(condition, timeoutMs, 50))) {
+    throw new Error(`timed out waiting for ${what}`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { ClsService } from 'nestjs-cls';
+import { TxHost } from '@app/database';
 import { RolesRepository } from '@app/users';
 import { registerOrganization, TestOrganization } from '../harness/factories';
 import { startTestApp, TestApp } from '../harness/test-app';
@@ -68,6 +70,35 @@ describe('roles: what a user may reach', () => {
     expect(await roles.lockUserForStart(org.id, user.id)).toMatchObject({ email: user.email, resourceIds: [resource.id] });
     await t.db.query(`UPDATE users SET is_active = false WHERE id = $1`, [user.id]);
     expect(await roles.lockUserForStart(org.id, user.id)).toBeUndefined();
+  });
+
+  it("lockUserForStart holds the user's row against a deactivation or another start until its transaction ends, not against a role assignment", async () => {
+    const user = await insertUser(t, org.id);
+    const role = await createRole(org);
+    const other = await t.db.connect();
+    const outcome = (sql: string, parameters: unknown[]) =>
+      other.query(sql, parameters).then(
+        () => 'done',
+        (error: { code?: string }) => (error.code === '55P03' ? 'waited' : `failed ${error.code}`),
+      );
+    try {
+      await other.query(`SET lock_timeout = '300ms'`);
+      await t.app.get(ClsService).run(() =>
+        t.app.get(TxHost).withTransaction(async () => {
+          expect(await roles.lockUserForStart(org.id, user.id)).toMatchObject({ email: user.email });
+          // A row that merely references the user goes in at once.
+          expect(
+            await outcome(`INSERT INTO role_users (organization_id, role_id, user_id) VALUES ($1, $2, $3)`, [org.id, role.id, user.id]),
+          ).toBe('done');
+          // A deactivation and another start wait for this one (here: until the lock timeout).
+          expect(await outcome(`UPDATE users SET is_active = false WHERE id = $1`, [user.id])).toBe('waited');
+          expect(await outcome(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [user.id])).toBe('waited');
+        }),
+      );
+      expect(await outcome(`UPDATE users SET is_active = false WHERE id = $1`, [user.id])).toBe('done');
+    } finally {
+      other.release();
+    }
   });
 
   /** The cap as extend reads it (maxSessionHoursForUser), checked against what a start reads (lockUserForStart). */
